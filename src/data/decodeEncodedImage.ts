@@ -1,0 +1,82 @@
+import { convertIndexedToRgb, decode as decodePng, hasPngSignature } from 'fast-png';
+import jpeg from 'jpeg-js';
+import type { ImageShape } from './imageShape.js';
+
+/** A decoded image: HWC uint8 pixels and their shape. */
+export interface DecodedImage {
+  readonly pixels: Uint8Array;
+  readonly shape: ImageShape;
+}
+
+/** True when the bytes start like a PNG or JPEG file. */
+export function looksEncoded(bytes: Uint8Array): boolean {
+  return isPng(bytes) || isJpeg(bytes);
+}
+
+function isPng(bytes: Uint8Array): boolean {
+  return bytes.length >= 8 && hasPngSignature(bytes);
+}
+
+function isJpeg(bytes: Uint8Array): boolean {
+  return bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff;
+}
+
+/**
+ * Decodes PNG (fast-png) or JPEG (jpeg-js) bytes to 8-bit HWC pixels. Alpha is dropped (backdoor
+ * triggers live in colour channels; models here take 1 or 3 channels), 16-bit PNGs are scaled to
+ * 8 bits, palettes are expanded, and a JPEG whose three channels are equal everywhere is returned as
+ * one-channel grey, since JPEG decoders always return RGB.
+ *
+ * @throws Error with the decoder's message when the bytes are neither format or are corrupt.
+ */
+export function decodeEncodedImage(bytes: Uint8Array): DecodedImage {
+  if (isPng(bytes)) return decodePngBytes(bytes);
+  if (isJpeg(bytes)) return decodeJpegBytes(bytes);
+  throw new Error('cell is neither PNG nor JPEG (unrecognised signature)');
+}
+
+function decodePngBytes(bytes: Uint8Array): DecodedImage {
+  const png = decodePng(bytes);
+  let channels = png.channels;
+  let data: ArrayLike<number> = png.data;
+  if (png.palette) {
+    data = convertIndexedToRgb(png);
+    channels = data.length / (png.width * png.height);
+  } else if (png.depth === 16) {
+    data = Uint8Array.from(png.data, (v) => v >> 8);
+  } else if (png.depth < 8) {
+    const max = (1 << png.depth) - 1;
+    data = Uint8Array.from(png.data, (v) => Math.round((v * 255) / max));
+  }
+  return dropAlpha(data, png.height, png.width, channels);
+}
+
+function decodeJpegBytes(bytes: Uint8Array): DecodedImage {
+  const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: false, maxMemoryUsageInMB: 256 });
+  const rgb = img.data;
+  const n = img.width * img.height;
+  let grey = true;
+  for (let i = 0; i < n && grey; i++) grey = rgb[3 * i] === rgb[3 * i + 1] && rgb[3 * i] === rgb[3 * i + 2];
+  if (grey) {
+    const pixels = new Uint8Array(n);
+    for (let i = 0; i < n; i++) pixels[i] = rgb[3 * i] as number;
+    return { pixels, shape: { height: img.height, width: img.width, channels: 1 } };
+  }
+  return {
+    pixels: new Uint8Array(rgb.buffer, rgb.byteOffset, rgb.length),
+    shape: { height: img.height, width: img.width, channels: 3 },
+  };
+}
+
+function dropAlpha(data: ArrayLike<number>, height: number, width: number, channels: number): DecodedImage {
+  if (channels === 1 || channels === 3) {
+    const pixels = data instanceof Uint8Array ? data : Uint8Array.from(data);
+    return { pixels, shape: { height, width, channels } };
+  }
+  const keep = channels === 2 ? 1 : 3;
+  const n = height * width;
+  const pixels = new Uint8Array(n * keep);
+  for (let i = 0; i < n; i++)
+    for (let c = 0; c < keep; c++) pixels[i * keep + c] = data[i * channels + c] as number;
+  return { pixels, shape: { height, width, channels: keep } };
+}

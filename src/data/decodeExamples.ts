@@ -1,0 +1,265 @@
+import { type Data, type RecordBatch, Type } from 'apache-arrow';
+import { defer, map, type Observable, type OperatorFunction, tap } from 'rxjs';
+import { DataError, describeError, ErrorCode } from '../errors.js';
+import type { SourceBatch } from '../io/readDataset.js';
+import { decodeEncodedImage } from './decodeEncodedImage.js';
+import type { ExampleBatch } from './exampleBatch.js';
+import { formatShape, guessSquareShape, type ImageShape, imageSize, sameShape } from './imageShape.js';
+import { type ColumnOverrides, type DatasetColumns, inferColumns } from './inferColumns.js';
+import { type ImageCell, imageCellReader } from './readImageCell.js';
+
+/** Options of {@link decodeExamples}. */
+export interface DecodeExamplesOptions extends ColumnOverrides {
+  /**
+   * Number of classes: labels must lie in [0, numClasses). Defaults to the length of the class names in
+   * the data's metadata when there are some; otherwise only negative labels are rejected.
+   */
+  readonly numClasses?: number | undefined;
+  /** Dataset name for the error raised when it has no rows at all. */
+  readonly source?: string | undefined;
+  /** Called once, when the columns have been inferred from the first batch. */
+  readonly onColumns?: ((columns: DatasetColumns) => void) | undefined;
+}
+
+/**
+ * The decode stage: turns record batches into {@link ExampleBatch}es of uint8 HWC pixels, integer labels
+ * and stable ids, checking every row.
+ *
+ * <span class="informal">Columns are inferred from the first batch (or taken from the overrides);
+ * every later batch must have them with the same types, and every image the same shape.</span>
+ *
+ * ```text
+ * source:          --b0----b1----b2--|
+ * decodeExamples:  --e0----e1----e2--|   (e_i.batch === b_i.batch: original columns kept)
+ * ```
+ *
+ * Errors are {@link DataError}s naming the file, column and row: a null, negative, non-integer or
+ * out-of-range label; a null, undecodable or differently-shaped image; a null or repeated id; a file
+ * whose schema lacks a column; and a dataset with no rows at all.
+ *
+ * @example
+ * ```ts
+ * readDataset('train.parquet').pipe(decodeExamples({ labelCol: 'y' })).subscribe((e) => console.log(e.ids.length));
+ * ```
+ * @param options - column overrides and label range.
+ * @returns an operator; its state (inferred columns, seen ids) is per subscription.
+ * @see readDataset
+ */
+export function decodeExamples(
+  options: DecodeExamplesOptions = {},
+): OperatorFunction<SourceBatch, ExampleBatch> {
+  return (source: Observable<SourceBatch>) =>
+    defer(() => {
+      let columns: DatasetColumns | null = null;
+      let shape: ImageShape | null = null;
+      let rows = 0;
+      const seenIds = new Map<string, string>();
+      return source.pipe(
+        map((sb) => {
+          if (columns === null) {
+            columns = inferColumns(
+              sb.batch.schema,
+              (name) => firstBytes(sb.batch, name),
+              options,
+              sb.file.path,
+            );
+            shape = columns.image.shape;
+            options.onColumns?.(columns);
+          }
+          checkSchema(sb, columns);
+          const labels = readLabels(sb, columns.label, options.numClasses ?? columns.classNames?.length);
+          const decoded = readImages(sb, columns, shape);
+          shape = decoded.shape;
+          const ids = readIds(sb, columns.id, seenIds);
+          rows += sb.batch.numRows;
+          return {
+            ids,
+            images: decoded.images,
+            labels,
+            shape: decoded.shape,
+            batch: sb.batch,
+            file: sb.file,
+            rowOffset: sb.rowOffset,
+          };
+        }),
+        tap({
+          complete: () => {
+            if (rows === 0) {
+              throw new DataError(ErrorCode.EmptyDataset, 'dataset has no rows', {
+                location: options.source === undefined ? {} : { file: options.source },
+              });
+            }
+          },
+        }),
+      );
+    });
+}
+
+function firstBytes(batch: RecordBatch, column: string): Uint8Array | null {
+  const data = batch.getChild(column)?.data[0];
+  if (!data) return null;
+  const t = data.type.typeId;
+  if (t !== Type.Binary && t !== Type.LargeBinary && t !== Type.FixedSizeBinary) return null;
+  const read = imageCellReader(data);
+  for (let r = 0; r < data.length; r++) {
+    const cell = read(r);
+    if (cell?.kind === 'bytes') return cell.bytes;
+  }
+  return null;
+}
+
+function column(sb: SourceBatch, name: string): Data {
+  const data = sb.batch.getChild(name)?.data[0];
+  if (!data) {
+    throw new DataError(
+      ErrorCode.SchemaMismatch,
+      `column '${name}' is missing from this file (other files of the dataset have it)`,
+      {
+        location: { file: sb.file.path, column: name },
+      },
+    );
+  }
+  return data;
+}
+
+function checkSchema(sb: SourceBatch, columns: DatasetColumns): void {
+  // Type changes between files (e.g. binary vs list images) would decode garbage: refuse them.
+  for (const name of [columns.image.name, columns.label, ...(columns.id ? [columns.id] : [])])
+    column(sb, name);
+}
+
+function readLabels(sb: SourceBatch, name: string, numClasses: number | undefined): Int32Array {
+  const data = column(sb, name);
+  const vector = sb.batch.getChild(name);
+  const n = sb.batch.numRows;
+  const labels = new Int32Array(n);
+  const at = (row: number) => ({ file: sb.file.path, column: name, row: sb.rowOffset + row });
+  for (let r = 0; r < n; r++) {
+    if (data.nullCount > 0 && !data.getValid(r))
+      throw new DataError(ErrorCode.BadLabel, 'label is null', { location: at(r) });
+    const raw: unknown = vector?.get(r);
+    const v = typeof raw === 'bigint' ? Number(raw) : (raw as number);
+    if (!Number.isFinite(v))
+      throw new DataError(ErrorCode.BadLabel, `label is ${v}, not a number`, { location: at(r) });
+    if (!Number.isInteger(v))
+      throw new DataError(ErrorCode.BadLabel, `label ${v} is not an integer`, { location: at(r) });
+    if (v < 0) throw new DataError(ErrorCode.BadLabel, `label ${v} is negative`, { location: at(r) });
+    if (numClasses !== undefined && v >= numClasses) {
+      throw new DataError(
+        ErrorCode.BadLabel,
+        `label ${v} is out of range: the data has ${numClasses} classes (0-${numClasses - 1})`,
+        {
+          location: at(r),
+        },
+      );
+    }
+    labels[r] = v;
+  }
+  return labels;
+}
+
+function readImages(
+  sb: SourceBatch,
+  columns: DatasetColumns,
+  known: ImageShape | null,
+): { images: Uint8Array; shape: ImageShape } {
+  const name = columns.image.name;
+  const read = imageCellReader(column(sb, name));
+  const n = sb.batch.numRows;
+  const encoded = columns.image.encoding === 'encoded' || columns.image.encoding === 'hf-image';
+  let shape = known;
+  let out: Uint8Array | null = shape ? new Uint8Array(n * imageSize(shape)) : null;
+  for (let r = 0; r < n; r++) {
+    const at = { file: sb.file.path, column: name, row: sb.rowOffset + r };
+    const cell = read(r);
+    if (cell === null) throw new DataError(ErrorCode.BadImage, 'image is null', { location: at });
+    let pixels: Uint8Array;
+    let cellShape: ImageShape | null;
+    if (encoded) {
+      if (cell.kind !== 'bytes')
+        throw new DataError(ErrorCode.BadImage, 'expected encoded image bytes', { location: at });
+      try {
+        const img = decodeEncodedImage(cell.bytes);
+        pixels = img.pixels;
+        cellShape = img.shape;
+      } catch (cause) {
+        throw new DataError(ErrorCode.BadImage, `cannot decode image: ${describeError(cause)}`, {
+          cause,
+          location: at,
+        });
+      }
+    } else {
+      pixels = toBytes(cell, at);
+      cellShape = shape ?? guessSquareShape(pixels.length);
+      if (cellShape === null) {
+        throw new DataError(
+          ErrorCode.BadImage,
+          `cannot tell the shape of a ${pixels.length}-value image (not a square of 1 or 3 channels); give --image-shape HxWxC`,
+          { location: at },
+        );
+      }
+    }
+    if (shape === null) {
+      shape = cellShape;
+      out = new Uint8Array(n * imageSize(shape));
+    }
+    if (!sameShape(shape, cellShape) || pixels.length !== imageSize(shape)) {
+      const got = encoded ? formatShape(cellShape) : `${pixels.length} values`;
+      throw new DataError(
+        ErrorCode.MixedImageShapes,
+        `image is ${got} but earlier images are ${formatShape(shape)} (${imageSize(shape)} values); all images must have one size`,
+        { location: at },
+      );
+    }
+    (out as Uint8Array).set(pixels, r * pixels.length);
+  }
+  if (shape === null || out === null)
+    return { images: new Uint8Array(0), shape: known ?? { height: 0, width: 0, channels: 0 } };
+  return { images: out, shape };
+}
+
+function toBytes(cell: ImageCell, at: { file: string; column: string; row: number }): Uint8Array {
+  if (cell.kind === 'bytes') return cell.bytes;
+  const out = new Uint8Array(cell.length);
+  for (let i = 0; i < cell.length; i++) {
+    const v = cell.values[cell.start + i] as number;
+    if (!(v >= 0 && v <= 255)) {
+      throw new DataError(ErrorCode.BadImage, `pixel ${i} is ${v}; expected a number in 0-255`, {
+        location: at,
+      });
+    }
+    out[i] = Math.round(v);
+  }
+  return out;
+}
+
+function readIds(sb: SourceBatch, name: string | null, seen: Map<string, string>): string[] {
+  const n = sb.batch.numRows;
+  const ids = new Array<string>(n);
+  const vector = name ? sb.batch.getChild(name) : null;
+  const data = name ? column(sb, name) : null;
+  for (let r = 0; r < n; r++) {
+    const row = sb.rowOffset + r;
+    const where = `${sb.file.relPath}#${row}`;
+    let id: string;
+    if (vector && data && name) {
+      if (data.nullCount > 0 && !data.getValid(r)) {
+        throw new DataError(ErrorCode.BadId, 'id is null', {
+          location: { file: sb.file.path, column: name, row },
+        });
+      }
+      id = String(vector.get(r));
+      const first = seen.get(id);
+      if (first !== undefined) {
+        throw new DataError(ErrorCode.DuplicateId, `id '${id}' repeats the id of ${first}`, {
+          location: { file: sb.file.path, column: name, row },
+        });
+      }
+      seen.set(id, where);
+    } else {
+      id = where;
+    }
+    ids[r] = id;
+  }
+  return ids;
+}

@@ -1,0 +1,78 @@
+/**
+ * Error types of abl-audit. Every error the tool raises on purpose is an {@link AblError} with a stable
+ * {@link ErrorCode}, so that ingestion jobs can branch on `code` instead of parsing messages.
+ * Codes are never reused for a different meaning.
+ */
+
+/** Stable error codes. Append new codes; never renumber or reuse one. */
+export enum ErrorCode {
+  Internal = 'ABL000',
+  FileNotFound = 'ABL101',
+  NotADataFile = 'ABL102',
+  CorruptFile = 'ABL103',
+  WriteFailed = 'ABL104',
+  EmptyDataset = 'ABL105',
+  NoImageColumn = 'ABL201',
+  NoLabelColumn = 'ABL202',
+  BadImage = 'ABL203',
+  MixedImageShapes = 'ABL204',
+  BadLabel = 'ABL205',
+  BadId = 'ABL206',
+  DuplicateId = 'ABL207',
+  SchemaMismatch = 'ABL208',
+  Usage = 'ABL301',
+  Config = 'ABL302',
+}
+
+/** Where in the input a problem was found: as much of file, column and row as is known. */
+export interface DataLocation {
+  /** Path of the file, as the user gave it or as found under the folder they gave. */
+  file?: string;
+  column?: string;
+  /** Zero-based row index within `file`. */
+  row?: number;
+}
+
+/** Base class: a failure the user can act on, with a stable code and, where known, the place in the data. */
+export class AblError extends Error {
+  readonly code: ErrorCode;
+  readonly location: DataLocation | undefined;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; location?: DataLocation }) {
+    super(
+      withLocation(message, options?.location),
+      options?.cause === undefined ? undefined : { cause: options.cause },
+    );
+    this.name = new.target.name;
+    this.code = code;
+    this.location = options?.location;
+  }
+}
+
+/** The input data is wrong: a bad value, a missing column, mixed shapes, no rows. */
+export class DataError extends AblError {}
+
+/** A file could not be found, read or written. */
+export class IoError extends AblError {}
+
+/** The command line or a pipeline file asks for something invalid. */
+export class UsageError extends AblError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCode.Usage, message, options);
+  }
+}
+
+function withLocation(message: string, loc: DataLocation | undefined): string {
+  if (!loc) return message;
+  const parts: string[] = [];
+  if (loc.file !== undefined) parts.push(`file ${loc.file}`);
+  if (loc.column !== undefined) parts.push(`column '${loc.column}'`);
+  if (loc.row !== undefined) parts.push(`row ${loc.row}`);
+  return parts.length ? `${parts.join(', ')}: ${message}` : message;
+}
+
+/** A short description of any thrown value, for wrapping third-party errors into ours. */
+export function describeError(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
