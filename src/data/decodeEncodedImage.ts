@@ -24,8 +24,8 @@ function isJpeg(bytes: Uint8Array): boolean {
 /**
  * Decodes PNG (fast-png) or JPEG (jpeg-js) bytes to 8-bit HWC pixels. Alpha is dropped (backdoor
  * triggers live in colour channels; models here take 1 or 3 channels), 16-bit PNGs are scaled to
- * 8 bits, palettes are expanded, and a JPEG whose three channels are equal everywhere is returned as
- * one-channel grey, since JPEG decoders always return RGB.
+ * 8 bits, 1/2/4-bit ones unpacked and scaled up, palettes are expanded, and a JPEG whose three
+ * channels are equal everywhere is returned as one-channel grey, since JPEG decoders always return RGB.
  *
  * @throws Error with the decoder's message when the bytes are neither format or are corrupt.
  */
@@ -45,10 +45,33 @@ function decodePngBytes(bytes: Uint8Array): DecodedImage {
   } else if (png.depth === 16) {
     data = Uint8Array.from(png.data, (v) => v >> 8);
   } else if (png.depth < 8) {
-    const max = (1 << png.depth) - 1;
-    data = Uint8Array.from(png.data, (v) => Math.round((v * 255) / max));
+    data = unpackLowDepth(png.data, png.width * channels, png.height, png.depth);
   }
   return dropAlpha(data, png.height, png.width, channels);
+}
+
+/**
+ * 1-, 2- and 4-bit PNG samples come from fast-png still packed, several to a byte, each row starting
+ * on a byte boundary: unpack them and scale to 0-255.
+ */
+function unpackLowDepth(
+  packed: ArrayLike<number>,
+  samplesPerRow: number,
+  rows: number,
+  depth: number,
+): Uint8Array {
+  const max = (1 << depth) - 1;
+  const rowBytes = Math.ceil((samplesPerRow * depth) / 8);
+  const out = new Uint8Array(samplesPerRow * rows);
+  for (let y = 0; y < rows; y++) {
+    for (let x = 0; x < samplesPerRow; x++) {
+      const bit = x * depth;
+      const byte = packed[y * rowBytes + (bit >> 3)] as number;
+      const v = (byte >> (8 - depth - (bit & 7))) & max;
+      out[y * samplesPerRow + x] = Math.round((v * 255) / max);
+    }
+  }
+  return out;
 }
 
 function decodeJpegBytes(bytes: Uint8Array): DecodedImage {

@@ -1,11 +1,18 @@
-import { type Data, type RecordBatch, Type } from 'apache-arrow';
-import { defer, map, type Observable, type OperatorFunction, tap } from 'rxjs';
+import { type Data, type DataType, type RecordBatch, Type } from 'apache-arrow';
+import { defer, filter, map, type Observable, type OperatorFunction, tap } from 'rxjs';
 import { DataError, describeError, ErrorCode } from '../errors.js';
 import type { SourceBatch } from '../io/readDataset.js';
 import { decodeEncodedImage } from './decodeEncodedImage.js';
 import type { ExampleBatch } from './exampleBatch.js';
 import { formatShape, guessSquareShape, type ImageShape, imageSize, sameShape } from './imageShape.js';
-import { type ColumnOverrides, type DatasetColumns, inferColumns } from './inferColumns.js';
+import {
+  type ColumnOverrides,
+  type DatasetColumns,
+  inferColumns,
+  isIdLike,
+  isImageLike,
+  isLabelLike,
+} from './inferColumns.js';
 import { type ImageCell, imageCellReader } from './readImageCell.js';
 
 /** Options of {@link decodeExamples}. */
@@ -25,17 +32,22 @@ export interface DecodeExamplesOptions extends ColumnOverrides {
  * The decode stage: turns record batches into {@link ExampleBatch}es of uint8 HWC pixels, integer labels
  * and stable ids, checking every row.
  *
- * <span class="informal">Columns are inferred from the first batch (or taken from the overrides);
- * every later batch must have them with the same types, and every image the same shape.</span>
+ * <span class="informal">Columns are inferred from the first batch with rows (or taken from the
+ * overrides); every later batch must have them, with types that can hold what they held in the first,
+ * and every image the same shape.</span>
  *
  * ```text
  * source:          --b0----b1----b2--|
  * decodeExamples:  --e0----e1----e2--|   (e_i.batch === b_i.batch: original columns kept)
  * ```
  *
+ * Batches without rows are dropped: they hold nothing to decode, and an empty first batch must not
+ * decide the columns (its missing first image would make PNG bytes look like raw pixels).
+ *
  * Errors are {@link DataError}s naming the file, column and row: a null, negative, non-integer or
  * out-of-range label; a null, undecodable or differently-shaped image; a null or repeated id; a file
- * whose schema lacks a column; and a dataset with no rows at all.
+ * whose schema lacks a column or gives it a type that cannot hold its values; and a dataset with no
+ * rows at all.
  *
  * @example
  * ```ts
@@ -50,49 +62,82 @@ export function decodeExamples(
 ): OperatorFunction<SourceBatch, ExampleBatch> {
   return (source: Observable<SourceBatch>) =>
     defer(() => {
-      let columns: DatasetColumns | null = null;
-      let shape: ImageShape | null = null;
-      let rows = 0;
-      const seenIds = new Map<string, string>();
+      const decoder = createExampleDecoder(options);
       return source.pipe(
-        map((sb) => {
-          if (columns === null) {
-            columns = inferColumns(
-              sb.batch.schema,
-              (name) => firstBytes(sb.batch, name),
-              options,
-              sb.file.path,
-            );
-            shape = columns.image.shape;
-            options.onColumns?.(columns);
-          }
-          checkSchema(sb, columns);
-          const labels = readLabels(sb, columns.label, options.numClasses ?? columns.classNames?.length);
-          const decoded = readImages(sb, columns, shape);
-          shape = decoded.shape;
-          const ids = readIds(sb, columns.id, seenIds);
-          rows += sb.batch.numRows;
-          return {
-            ids,
-            images: decoded.images,
-            labels,
-            shape: decoded.shape,
-            batch: sb.batch,
-            file: sb.file,
-            rowOffset: sb.rowOffset,
-          };
-        }),
-        tap({
-          complete: () => {
-            if (rows === 0) {
-              throw new DataError(ErrorCode.EmptyDataset, 'dataset has no rows', {
-                location: options.source === undefined ? {} : { file: options.source },
-              });
-            }
-          },
-        }),
+        map((sb) => decoder.decode(sb)),
+        filter((ex): ex is ExampleBatch => ex !== null),
+        tap({ complete: () => decoder.finish() }),
       );
     });
+}
+
+/** The decode stage's state machine, for pull-based consumers; see {@link createExampleDecoder}. */
+export interface ExampleDecoder {
+  /** Decodes and checks one batch; null for a batch without rows. */
+  decode(sb: SourceBatch): ExampleBatch | null;
+  /** Call at the end of the data: throws EmptyDataset when no row was seen. */
+  finish(): void;
+}
+
+/**
+ * The decode stage as a plain object, for consumers that pull batches one at a time and do
+ * asynchronous work per batch (writing files), where an Observable would buffer without bound.
+ * Same checks and errors as {@link decodeExamples}, which is built on it.
+ *
+ * @example
+ * ```ts
+ * const decoder = createExampleDecoder({ source: 'train/' });
+ * for await (const sb of iterateDataset('train/')) {
+ *   const ex = decoder.decode(sb);
+ *   if (ex) await write(ex);
+ * }
+ * decoder.finish();
+ * ```
+ * @param options - column overrides and label range.
+ * @returns a decoder holding the inferred columns and the ids seen so far.
+ * @see decodeExamples
+ */
+export function createExampleDecoder(options: DecodeExamplesOptions = {}): ExampleDecoder {
+  let columns: DatasetColumns | null = null;
+  let first: SourceBatch | null = null;
+  let shape: ImageShape | null = null;
+  let rows = 0;
+  const seenIds = new Map<string, string>();
+  return {
+    decode(sb) {
+      // Batches without rows hold nothing to decode, and an empty first batch must not decide the
+      // columns (its missing first image would make PNG bytes look like raw pixels).
+      if (sb.batch.numRows === 0) return null;
+      if (columns === null) {
+        columns = inferColumns(sb.batch.schema, (name) => firstBytes(sb.batch, name), options, sb.file.path);
+        first = sb;
+        shape = columns.image.shape;
+        options.onColumns?.(columns);
+      }
+      checkSchema(sb, columns, first ?? sb);
+      const labels = readLabels(sb, columns.label, options.numClasses ?? columns.classNames?.length);
+      const decoded = readImages(sb, columns, shape);
+      shape = decoded.shape;
+      const ids = readIds(sb, columns.id, seenIds);
+      rows += sb.batch.numRows;
+      return {
+        ids,
+        images: decoded.images,
+        labels,
+        shape: decoded.shape,
+        batch: sb.batch,
+        file: sb.file,
+        rowOffset: sb.rowOffset,
+      };
+    },
+    finish() {
+      if (rows === 0) {
+        throw new DataError(ErrorCode.EmptyDataset, 'dataset has no rows', {
+          location: options.source === undefined ? {} : { file: options.source },
+        });
+      }
+    },
+  };
 }
 
 function firstBytes(batch: RecordBatch, column: string): Uint8Array | null {
@@ -122,10 +167,28 @@ function column(sb: SourceBatch, name: string): Data {
   return data;
 }
 
-function checkSchema(sb: SourceBatch, columns: DatasetColumns): void {
-  // Type changes between files (e.g. binary vs list images) would decode garbage: refuse them.
-  for (const name of [columns.image.name, columns.label, ...(columns.id ? [columns.id] : [])])
-    column(sb, name);
+/** A column every batch must have: its name, the types that can hold its values, and what those are. */
+type ColumnCheck = readonly [name: string, ok: (t: DataType) => boolean, holds: string];
+
+function checkSchema(sb: SourceBatch, columns: DatasetColumns, first: SourceBatch): void {
+  // Every file must have the columns, with types that can still hold images, labels and ids: binary
+  // in one file and list in another is fine (both give pixels), strings where labels were are not.
+  const wanted: ColumnCheck[] = [
+    [columns.image.name, isImageLike, 'images'],
+    [columns.label, isLabelLike, 'class labels'],
+  ];
+  if (columns.id) wanted.push([columns.id, isIdLike, 'ids']);
+  for (const [name, ok, holds] of wanted) {
+    const type = column(sb, name).type;
+    if (!ok(type)) {
+      const before = first.batch.getChild(name)?.type;
+      throw new DataError(
+        ErrorCode.SchemaMismatch,
+        `column '${name}' has type ${type}, which cannot hold ${holds} (it is ${before} in ${first.file.path})`,
+        { location: { file: sb.file.path, column: name } },
+      );
+    }
+  }
 }
 
 function readLabels(sb: SourceBatch, name: string, numClasses: number | undefined): Int32Array {
@@ -203,11 +266,21 @@ function readImages(
       shape = cellShape;
       out = new Uint8Array(n * imageSize(shape));
     }
+    if (encoded && isGreyOf(cellShape, shape)) {
+      // Colour JPEG/PNG datasets often hold a few greyscale pictures (and a grey JPEG decodes to one
+      // channel): repeat the grey value into R, G and B rather than reject the dataset.
+      pixels = greyToRgb(pixels);
+      cellShape = shape;
+    }
     if (!sameShape(shape, cellShape) || pixels.length !== imageSize(shape)) {
       const got = encoded ? formatShape(cellShape) : `${pixels.length} values`;
+      const hint =
+        encoded && isGreyOf(shape, cellShape)
+          ? `; if the images are colour, give --image-shape ${formatShape(cellShape)} to expand the grey ones`
+          : '';
       throw new DataError(
         ErrorCode.MixedImageShapes,
-        `image is ${got} but earlier images are ${formatShape(shape)} (${imageSize(shape)} values); all images must have one size`,
+        `image is ${got} but earlier images are ${formatShape(shape)} (${imageSize(shape)} values); all images must have one size${hint}`,
         { location: at },
       );
     }
@@ -216,6 +289,17 @@ function readImages(
   if (shape === null || out === null)
     return { images: new Uint8Array(0), shape: known ?? { height: 0, width: 0, channels: 0 } };
   return { images: out, shape };
+}
+
+/** True when `grey` is a one-channel image of the same height and width as the three-channel `rgb`. */
+function isGreyOf(grey: ImageShape, rgb: ImageShape): boolean {
+  return grey.channels === 1 && rgb.channels === 3 && grey.height === rgb.height && grey.width === rgb.width;
+}
+
+function greyToRgb(grey: Uint8Array): Uint8Array {
+  const rgb = new Uint8Array(grey.length * 3);
+  for (let i = 0; i < grey.length; i++) rgb.fill(grey[i] as number, 3 * i, 3 * i + 3);
+  return rgb;
 }
 
 function toBytes(cell: ImageCell, at: { file: string; column: string; row: number }): Uint8Array {

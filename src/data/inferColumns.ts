@@ -95,10 +95,18 @@ export function inferColumns(
     );
   }
 
+  const idField = overrides.idCol ? byName(overrides.idCol, 'id') : pickByName(fields, ID_NAMES, isIdLike);
+  if (idField && !isIdLike(idField.type)) {
+    throw new DataError(ErrorCode.BadId, `id column has type ${idField.type}; expected strings or integers`, {
+      location: { file, column: idField.name },
+    });
+  }
+
   const labelField = overrides.labelCol
     ? byName(overrides.labelCol, 'label')
     : (pickByName(fields, LABEL_NAMES, isLabelLike) ??
-      fields.find((f) => f !== imageField && isIntegerType(f.type)));
+      // Integer ids (`id`, `row_id`) come before the label in many files: never take the id for it.
+      fields.find((f) => f !== imageField && f !== idField && isIntegerType(f.type)));
   if (!labelField) {
     throw new DataError(
       ErrorCode.NoLabelColumn,
@@ -116,13 +124,6 @@ export function inferColumns(
         location: { file, column: labelField.name },
       },
     );
-  }
-
-  const idField = overrides.idCol ? byName(overrides.idCol, 'id') : pickByName(fields, ID_NAMES, isIdLike);
-  if (idField && !isIdLike(idField.type)) {
-    throw new DataError(ErrorCode.BadId, `id column has type ${idField.type}; expected strings or integers`, {
-      location: { file, column: idField.name },
-    });
   }
 
   const image = describeImageColumn(imageField, schema, firstImageCell, overrides.imageShape, file);
@@ -150,13 +151,36 @@ function isIntegerType(t: DataType): boolean {
   return t.typeId === Type.Int;
 }
 
-function isLabelLike(t: DataType): boolean {
+/**
+ * Whether a column of this type can hold class labels: integers, or floats checked row by row to be
+ * integral.
+ *
+ * @example
+ * ```ts
+ * isLabelLike(new Int32()); // true
+ * ```
+ * @param t - the column's type.
+ * @returns true for integer and floating-point types.
+ * @see isImageLike
+ */
+export function isLabelLike(t: DataType): boolean {
   // Floats are accepted so that integer labels stored as float (common after pandas) work; each value
   // is checked to be integral when read.
   return t.typeId === Type.Int || t.typeId === Type.Float;
 }
 
-function isIdLike(t: DataType): boolean {
+/**
+ * Whether a column of this type can hold row ids: integers or strings.
+ *
+ * @example
+ * ```ts
+ * isIdLike(new Utf8()); // true
+ * ```
+ * @param t - the column's type.
+ * @returns true for integer and UTF-8 types.
+ * @see isLabelLike
+ */
+export function isIdLike(t: DataType): boolean {
   return t.typeId === Type.Int || t.typeId === Type.Utf8 || t.typeId === Type.LargeUtf8;
 }
 
@@ -180,7 +204,18 @@ function isHfImageStruct(t: DataType): boolean {
   return bytes !== undefined && isBinary(bytes.type);
 }
 
-function isImageLike(t: DataType): boolean {
+/**
+ * Whether a column of this type can hold images, in any encoding {@link ImageEncoding} names.
+ *
+ * @example
+ * ```ts
+ * isImageLike(new Binary()); // true
+ * ```
+ * @param t - the column's type.
+ * @returns true for binary, numeric (fixed-size) lists, and `{bytes, path}` structs.
+ * @see isLabelLike
+ */
+export function isImageLike(t: DataType): boolean {
   if (isBinary(t) || isHfImageStruct(t)) return true;
   if (t.typeId === Type.FixedSizeList) return isNumeric(innermost(t));
   if (t.typeId === Type.List || t.typeId === Type.LargeList) return isNumeric((t.children[0] as Field).type);

@@ -22,13 +22,17 @@ export async function writeAtomically(
   target: string,
   produce: (tmpPath: string) => Promise<void>,
 ): Promise<void> {
-  await mkdir(dirname(target), { recursive: true });
   const tmp = temporaryPathFor(target);
   try {
+    // Inside the try: a parent that is a file (ENOTDIR/EEXIST) or unwritable is a failed write too,
+    // reported as an IoError naming the target rather than a bare Node error.
+    await mkdir(dirname(target), { recursive: true });
     await produce(tmp);
     await rename(tmp, target);
   } catch (cause) {
-    await rm(tmp, { force: true });
+    // The write's own failure is what the user must see: a failing cleanup (ENOTDIR when the parent
+    // is a file, where no temporary file can exist anyway) must not replace it.
+    await rm(tmp, { force: true }).catch(() => undefined);
     if (cause instanceof IoError) throw cause;
     throw new IoError(ErrorCode.WriteFailed, `cannot write: ${describeError(cause)}`, {
       cause,

@@ -3,6 +3,7 @@ import { RecordBatch, Schema, Table, tableToIPC } from 'apache-arrow';
 import {
   Compression,
   Table as WasmTable,
+  type WriterProperties,
   WriterPropertiesBuilder,
   writeParquet as wasmWriteParquet,
 } from 'parquet-wasm/node';
@@ -39,15 +40,21 @@ export function encodeParquet(
 ): Uint8Array {
   let table = data instanceof Table ? data : new Table([...data]);
   if (options.metadata) table = withMetadata(table, options.metadata);
-  const props = new WriterPropertiesBuilder()
-    // Also as plain key-value metadata, for readers that ignore the embedded Arrow schema (DuckDB).
-    .setKeyValueMetadata(new Map(table.schema.metadata))
+  const wasmTable = WasmTable.fromIPCStream(tableToIPC(table, 'stream'));
+  return wasmWriteParquet(wasmTable, writerProperties(table.schema, options));
+}
+
+/**
+ * The arrow-rs writer settings for our options. The schema's metadata is also written as plain
+ * key-value metadata, for readers that ignore the embedded Arrow schema (DuckDB).
+ */
+export function writerProperties(schema: Schema, options: WriteParquetOptions = {}): WriterProperties {
+  return new WriterPropertiesBuilder()
+    .setKeyValueMetadata(new Map(schema.metadata))
     .setCompression(CODECS[options.codec ?? 'zstd'])
     .setMaxRowGroupSize(options.rowGroupSize ?? 10_000)
     .setCreatedBy('abl-audit')
     .build();
-  const wasmTable = WasmTable.fromIPCStream(tableToIPC(table, 'stream'));
-  return wasmWriteParquet(wasmTable, props);
 }
 
 function withMetadata(table: Table, extra: Readonly<Record<string, string>>): Table {
