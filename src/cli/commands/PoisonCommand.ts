@@ -1,0 +1,254 @@
+import { readFile } from 'node:fs/promises';
+import { Command, Option } from 'clipanion';
+import * as t from 'typanion';
+import { ATTACK_NAMES, CORNERS, type PatchImage, type PatchPosition } from '../../attacks/types.js';
+import { decodeEncodedImage } from '../../data/decodeEncodedImage.js';
+import { describeError, ErrorCode, IoError, UsageError } from '../../errors.js';
+import { type PoisonOptions, poisonDataset, poisonTestSet } from '../../poison/poisonDataset.js';
+import { DatasetCommand } from '../DatasetCommand.js';
+import { createProgress } from '../progress.js';
+
+const isNumber = t.isNumber();
+
+/** `abl-audit poison`: stamps a known backdoor onto clean data, with ground truth, to score audits. */
+export class PoisonCommand extends DatasetCommand {
+  static override paths = [['poison']];
+  static override usage = Command.Usage({
+    category: 'Red team',
+    description: 'stamp a backdoor attack onto a clean dataset, with ground-truth columns',
+    details: `
+      Writes a copy of DATASET with every column and the row order kept, exactly round(rate x eligible) rows triggered and, for dirty-label attacks, relabelled; plus \`poisoned\` (bool), \`label_original\` and \`attack\` (null for clean rows). These columns exist to score an audit; the audit never reads them.
+
+      Eligible rows: all-to-one, rows not of the target class; all-to-all, every row (label -> label+1 mod K); clean-label SIG, rows of the target class (labels unchanged).
+
+      Attacks: \`badnets\` (a patch: the 3x3 black-and-white \`grid\`, a white \`square\`, or a PNG/JPEG file), \`blend\` ((1-a)x + a*pattern, random noise fixed by the seed or a PNG/JPEG file), \`sig\` (clean-label, (1-a)x + a*stripes), \`trojan\` (a fixed additive 3x3 pattern, saturating), \`wanet\` (a smooth warp, k=4, s=0.5; \`--cross-ratio 2\` adds its noise-mode rows).
+
+      With \`--test\`, also writes the triggered test set for attack success rate: every test row whose true class is not the target, triggered, labelled with the target (all-to-all: every row, label+1 mod K).
+    `,
+    examples: [
+      [
+        'BadNets grid, 10%, target 0',
+        '$0 poison data/train.parquet --attack badnets --rate 0.1 --target 0 --seed 1 --out data/badnets.parquet',
+      ],
+      [
+        'Blend 10% with the matching test set',
+        '$0 poison data/train.parquet --attack blend --rate 0.1 --seed 1 --out data/blend.parquet --test data/test.parquet --test-out data/blend-test.parquet',
+      ],
+      [
+        'Clean-label SIG on half of the target class',
+        '$0 poison data/train.parquet --attack sig --rate 0.5 --target 3 --seed 1 --out data/sig.parquet',
+      ],
+      [
+        'WaNet with noise mode',
+        '$0 poison data/train.parquet --attack wanet --rate 0.1 --cross-ratio 2 --seed 1 --out data/wanet.parquet',
+      ],
+    ],
+  });
+
+  input = Option.String({ name: 'dataset' });
+  out = Option.String('--out', {
+    required: true,
+    description: 'Parquet file to write the poisoned training set to',
+  });
+  attack = Option.String('--attack', {
+    required: true,
+    description: `One of ${ATTACK_NAMES.join(', ')}`,
+    validator: t.isEnum(ATTACK_NAMES),
+  });
+  rate = Option.String('--rate', {
+    required: true,
+    description: 'Fraction of eligible rows to poison, in (0, 1)',
+    validator: isNumber,
+  });
+  target = Option.String('--target', '0', {
+    description: 'Target class (default 0)',
+    validator: t.cascade(isNumber, [t.isInteger(), t.isAtLeast(0)]),
+  });
+  seed = Option.String('--seed', '1', {
+    description: 'Seed of the rows chosen and of random patterns (default 1)',
+    validator: t.cascade(isNumber, [t.isInteger()]),
+  });
+  mode = Option.String('--mode', 'all-to-one', {
+    description: 'all-to-one (default) or all-to-all',
+    validator: t.isEnum(['all-to-one', 'all-to-all'] as const),
+  });
+  test = Option.String('--test', { description: 'Clean test set to make the triggered test set from' });
+  testOut = Option.String('--test-out', {
+    description: 'Parquet file for the triggered test set (with --test)',
+  });
+  patch = Option.String('--patch', {
+    description: 'badnets: grid (default), square, or a PNG/JPEG patch file',
+  });
+  patchSize = Option.String('--patch-size', {
+    description: 'badnets square: side in pixels (default 3)',
+    validator: t.cascade(isNumber, [t.isInteger(), t.isAtLeast(1)]),
+  });
+  position = Option.String('--position', {
+    description: `badnets/trojan: ${CORNERS.join(', ')}, or X,Y of the top-left pixel`,
+  });
+  margin = Option.String('--margin', {
+    description: 'badnets/trojan: pixels between patch and corner',
+    validator: t.cascade(isNumber, [t.isInteger(), t.isAtLeast(0)]),
+  });
+  alpha = Option.String('--alpha', {
+    description: 'blend/sig: weight of the pattern (default 0.2)',
+    validator: isNumber,
+  });
+  pattern = Option.String('--pattern', {
+    description: "blend: PNG/JPEG pattern image of the data's size (default: seeded noise)",
+  });
+  frequency = Option.String('--frequency', {
+    description: 'sig: stripe periods across the width (default 6)',
+    validator: isNumber,
+  });
+  k = Option.String('--k', {
+    description: 'wanet: control grid size (default 4)',
+    validator: t.cascade(isNumber, [t.isInteger()]),
+  });
+  strength = Option.String('--strength', {
+    description: 'wanet: warp strength s (default 0.5)',
+    validator: isNumber,
+  });
+  crossRatio = Option.String('--cross-ratio', {
+    description: 'wanet noise mode: cross rows per poisoned row (default 0, the paper uses 2)',
+    validator: isNumber,
+  });
+
+  protected async run(): Promise<number> {
+    if ((this.test === undefined) !== (this.testOut === undefined)) {
+      throw new UsageError('--test and --test-out go together: give both or neither');
+    }
+    const options: PoisonOptions = {
+      ...this.overrides(),
+      attack: await this.attackSpec(),
+      rate: this.rate,
+      target: this.target,
+      mode: this.mode,
+      seed: this.seed,
+      crossRatio: this.crossRatio,
+    };
+    const progress = createProgress(this.context.stderr, {
+      label: 'poisoning',
+      unit: 'rows',
+      quiet: this.quiet,
+    });
+    try {
+      const s = await poisonDataset(this.input, this.out, {
+        ...options,
+        onProgress: (done, total) => progress.update(done, total),
+      });
+      progress.stop();
+      this.context.stdout.write(
+        `wrote ${s.output}: ${s.rows} rows, ${s.poisoned} poisoned (${s.attack}, ${s.mode}, target ${s.target}, ` +
+          `${s.eligible} eligible, seed ${s.seed})${s.cross ? `, ${s.cross} noise-mode cross rows` : ''}\n`,
+      );
+      if (this.test !== undefined && this.testOut !== undefined) {
+        const ts = await poisonTestSet(this.test, this.testOut, options);
+        this.context.stdout.write(
+          `wrote ${ts.output}: ${ts.triggered} of ${ts.rows} test rows triggered (${ts.convention})\n`,
+        );
+      }
+    } finally {
+      progress.stop();
+    }
+    return 0;
+  }
+
+  private async attackSpec(): Promise<PoisonOptions['attack']> {
+    const unused = (flags: Record<string, unknown>) => {
+      const given = Object.entries(flags)
+        .filter(([, v]) => v !== undefined)
+        .map(([k]) => k);
+      if (given.length)
+        throw new UsageError(
+          `${given.join(', ')} do${given.length === 1 ? 'es' : ''} not apply to --attack ${this.attack}`,
+        );
+    };
+    switch (this.attack) {
+      case 'badnets': {
+        unused({
+          '--alpha': this.alpha,
+          '--pattern': this.pattern,
+          '--frequency': this.frequency,
+          '--k': this.k,
+          '--strength': this.strength,
+        });
+        const patch =
+          this.patch === undefined || this.patch === 'grid' || this.patch === 'square'
+            ? this.patch
+            : await readImage(this.patch, '--patch');
+        return {
+          attack: 'badnets',
+          patch,
+          size: this.patchSize,
+          position: parsePosition(this.position),
+          margin: this.margin,
+        };
+      }
+      case 'blend':
+        unused({
+          '--patch': this.patch,
+          '--position': this.position,
+          '--margin': this.margin,
+          '--frequency': this.frequency,
+          '--k': this.k,
+        });
+        return {
+          attack: 'blend',
+          alpha: this.alpha,
+          pattern: this.pattern === undefined ? undefined : await readImage(this.pattern, '--pattern'),
+        };
+      case 'sig':
+        unused({
+          '--patch': this.patch,
+          '--position': this.position,
+          '--margin': this.margin,
+          '--pattern': this.pattern,
+          '--k': this.k,
+        });
+        return { attack: 'sig', alpha: this.alpha, frequency: this.frequency };
+      case 'trojan':
+        unused({
+          '--patch': this.patch,
+          '--alpha': this.alpha,
+          '--pattern': this.pattern,
+          '--frequency': this.frequency,
+          '--k': this.k,
+        });
+        return { attack: 'trojan', position: parsePosition(this.position), margin: this.margin };
+      case 'wanet':
+        unused({
+          '--patch': this.patch,
+          '--position': this.position,
+          '--alpha': this.alpha,
+          '--pattern': this.pattern,
+        });
+        return { attack: 'wanet', k: this.k, s: this.strength };
+    }
+  }
+}
+
+function parsePosition(text: string | undefined): PatchPosition | undefined {
+  if (text === undefined) return undefined;
+  if ((CORNERS as readonly string[]).includes(text)) return text as PatchPosition;
+  const m = /^(\d+),(\d+)$/.exec(text.trim());
+  if (!m) throw new UsageError(`--position expects one of ${CORNERS.join(', ')} or X,Y; got '${text}'`);
+  return { x: Number(m[1]), y: Number(m[2]) };
+}
+
+async function readImage(path: string, flag: string): Promise<PatchImage> {
+  const bytes = await readFile(path).catch((cause: unknown) => {
+    throw new IoError(ErrorCode.FileNotFound, `cannot read ${flag} image: ${describeError(cause)}`, {
+      cause,
+      location: { file: path },
+    });
+  });
+  try {
+    return decodeEncodedImage(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length));
+  } catch (cause) {
+    throw new IoError(ErrorCode.NotADataFile, `${flag} must be a PNG or JPEG file: ${describeError(cause)}`, {
+      cause,
+      location: { file: path },
+    });
+  }
+}
