@@ -39,3 +39,15 @@ export {
   writeParquet,
 } from './io/writeParquet.js';
 export { mulberry32, type Rng, randomInt, sampleWithoutReplacement, shuffleInPlace } from './util/random.js';
+export { createTrigger, type AttackSpec } from './attacks/createTrigger.js';
+export { ATTACK_NAMES, type AttackName, type Trigger } from './attacks/types.js';
+export {
+  type AttackParams,
+  type PoisonOptions,
+  type PoisonSummary,
+  poisonDataset,
+  poisonTestSet,
+  type TestPoisonSummary,
+} from './poison/poisonDataset.js';
+export { type PoisonMode, selectPoisonRows } from './poison/selectPoisonRows.js';
+export { GROUND_TRUTH_COLUMNS, POISON_METADATA_KEY } from './poison/columns.js';

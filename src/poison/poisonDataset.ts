@@ -44,7 +44,10 @@ export interface PoisonOptions extends ColumnOverrides {
   readonly onProgress?: (rowsDone: number, rowsTotal: number) => void;
 }
 
-/** What a poisoning run did; also stored, as JSON, in the output's schema metadata. */
+/**
+ * What a poisoning run did; also stored, as JSON, in the output's schema metadata (all of it but
+ * `output`, so that the file's bytes do not depend on its path).
+ */
 export interface PoisonSummary {
   readonly output: string;
   readonly attack: AttackName;
@@ -158,6 +161,8 @@ export interface TestPoisonSummary {
   readonly triggered: number;
   /** How attack success is to be measured on this file. */
   readonly convention: string;
+  /** The seed the trigger's random pattern (blend noise, WaNet field) came from: the training set's. */
+  readonly seed: number;
 }
 
 /**
@@ -165,6 +170,10 @@ export interface TestPoisonSummary {
  * every test row whose true class is not the target gets the trigger and the target label (all-to-one,
  * and clean-label attacks too); in all-to-all mode every row gets the trigger and label + 1 mod K.
  * Rows of the target class are left out, since a trigger cannot be said to succeed on them.
+ *
+ * Give it the training run's class count (`numClasses: summary.numClasses`) when the data has no class
+ * names: inferred from a test set's own largest label, K could differ from the training set's and
+ * all-to-all labels (label + 1 mod K) would then disagree between the two files.
  *
  * @param input - the clean test set.
  * @param output - the Parquet file to write (same columns plus the ground-truth columns).
@@ -181,6 +190,13 @@ export async function poisonTestSet(
   if (!Number.isInteger(target) || target < 0 || target >= scan.numClasses) {
     throw new UsageError(`--target ${target} is not a class of this data (classes 0-${scan.numClasses - 1})`);
   }
+  // The same refusal as selectPoisonRows makes for the training set: a clean-label trigger has no
+  // relabelling rule to apply per class, so an all-to-all test set for it would measure nothing.
+  if (trigger.cleanLabel && mode === 'all-to-all') {
+    throw new UsageError(
+      'a clean-label attack keeps labels, so it has no all-to-all mode; use --mode all-to-one',
+    );
+  }
   const convention =
     mode === 'all-to-all'
       ? 'every test row triggered and labelled (label + 1) mod K; ASR = share predicted as that label'
@@ -195,6 +211,7 @@ export async function poisonTestSet(
     rows: scan.labels.length,
     triggered,
     convention,
+    seed: options.seed,
   };
   await rewrite(scan, output, summary, options, (ex, _globalRow, local) => {
     const label = ex.labels[local] as number;
@@ -373,7 +390,10 @@ function outputBatch(
   fields.push(new Field('attack', utf8Data([]).type, true));
   children.push(utf8Data(decisions.map((d) => d.attack)));
   const metadata = new Map(src.schema.metadata);
-  metadata.set(POISON_METADATA_KEY, JSON.stringify(summary));
+  // Everything but the output path: the file's bytes must not depend on where it was written, or a
+  // rerun with the same seed into another folder (fixture regeneration, CI) would not reproduce them.
+  const { output: _where, ...recorded } = summary;
+  metadata.set(POISON_METADATA_KEY, JSON.stringify(recorded));
   const schema = new Schema(fields, metadata);
   return new RecordBatch(
     schema,

@@ -1,7 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'clipanion';
 import * as t from 'typanion';
-import { ATTACK_NAMES, CORNERS, type PatchImage, type PatchPosition } from '../../attacks/types.js';
+import {
+  ATTACK_NAMES,
+  type AttackName,
+  CORNERS,
+  type PatchImage,
+  type PatchPosition,
+} from '../../attacks/types.js';
 import { decodeEncodedImage } from '../../data/decodeEncodedImage.js';
 import { describeError, ErrorCode, IoError, UsageError } from '../../errors.js';
 import { type PoisonOptions, poisonDataset, poisonTestSet } from '../../poison/poisonDataset.js';
@@ -143,7 +149,9 @@ export class PoisonCommand extends DatasetCommand {
           `${s.eligible} eligible, seed ${s.seed})${s.cross ? `, ${s.cross} noise-mode cross rows` : ''}\n`,
       );
       if (this.test !== undefined && this.testOut !== undefined) {
-        const ts = await poisonTestSet(this.test, this.testOut, options);
+        // The training set's class count: a test set's own largest label may be lower, and all-to-all
+        // labels (label + 1 mod K) must agree between the two files.
+        const ts = await poisonTestSet(this.test, this.testOut, { ...options, numClasses: s.numClasses });
         this.context.stdout.write(
           `wrote ${ts.output}: ${ts.triggered} of ${ts.rows} test rows triggered (${ts.convention})\n`,
         );
@@ -155,24 +163,30 @@ export class PoisonCommand extends DatasetCommand {
   }
 
   private async attackSpec(): Promise<PoisonOptions['attack']> {
-    const unused = (flags: Record<string, unknown>) => {
-      const given = Object.entries(flags)
-        .filter(([, v]) => v !== undefined)
-        .map(([k]) => k);
-      if (given.length)
-        throw new UsageError(
-          `${given.join(', ')} do${given.length === 1 ? 'es' : ''} not apply to --attack ${this.attack}`,
-        );
+    // Every attack-specific flag is checked against the attack's own list: a flag that an attack does
+    // not use must be an error, not silently ignored, or a user would believe it changed the trigger.
+    const given: Record<AttackFlag, unknown> = {
+      '--patch': this.patch,
+      '--patch-size': this.patchSize,
+      '--position': this.position,
+      '--margin': this.margin,
+      '--alpha': this.alpha,
+      '--pattern': this.pattern,
+      '--frequency': this.frequency,
+      '--k': this.k,
+      '--strength': this.strength,
+      '--cross-ratio': this.crossRatio,
     };
+    const allowed: readonly AttackFlag[] = FLAGS_OF[this.attack];
+    const stray = ATTACK_FLAGS.filter((f) => given[f] !== undefined && !allowed.includes(f));
+    if (stray.length) {
+      throw new UsageError(
+        `${stray.join(', ')} do${stray.length === 1 ? 'es' : ''} not apply to --attack ${this.attack} ` +
+          `(it takes ${allowed.join(', ')})`,
+      );
+    }
     switch (this.attack) {
       case 'badnets': {
-        unused({
-          '--alpha': this.alpha,
-          '--pattern': this.pattern,
-          '--frequency': this.frequency,
-          '--k': this.k,
-          '--strength': this.strength,
-        });
         const patch =
           this.patch === undefined || this.patch === 'grid' || this.patch === 'square'
             ? this.patch
@@ -186,47 +200,45 @@ export class PoisonCommand extends DatasetCommand {
         };
       }
       case 'blend':
-        unused({
-          '--patch': this.patch,
-          '--position': this.position,
-          '--margin': this.margin,
-          '--frequency': this.frequency,
-          '--k': this.k,
-        });
         return {
           attack: 'blend',
           alpha: this.alpha,
           pattern: this.pattern === undefined ? undefined : await readImage(this.pattern, '--pattern'),
         };
       case 'sig':
-        unused({
-          '--patch': this.patch,
-          '--position': this.position,
-          '--margin': this.margin,
-          '--pattern': this.pattern,
-          '--k': this.k,
-        });
         return { attack: 'sig', alpha: this.alpha, frequency: this.frequency };
       case 'trojan':
-        unused({
-          '--patch': this.patch,
-          '--alpha': this.alpha,
-          '--pattern': this.pattern,
-          '--frequency': this.frequency,
-          '--k': this.k,
-        });
         return { attack: 'trojan', position: parsePosition(this.position), margin: this.margin };
       case 'wanet':
-        unused({
-          '--patch': this.patch,
-          '--position': this.position,
-          '--alpha': this.alpha,
-          '--pattern': this.pattern,
-        });
         return { attack: 'wanet', k: this.k, s: this.strength };
     }
   }
 }
+
+/** The flags that configure one attack or another, in the order error messages list them. */
+const ATTACK_FLAGS = [
+  '--patch',
+  '--patch-size',
+  '--position',
+  '--margin',
+  '--alpha',
+  '--pattern',
+  '--frequency',
+  '--k',
+  '--strength',
+  '--cross-ratio',
+] as const;
+
+type AttackFlag = (typeof ATTACK_FLAGS)[number];
+
+/** Which of {@link ATTACK_FLAGS} each attack takes; any other is refused. */
+const FLAGS_OF: Readonly<Record<AttackName, readonly AttackFlag[]>> = {
+  badnets: ['--patch', '--patch-size', '--position', '--margin'],
+  blend: ['--alpha', '--pattern'],
+  sig: ['--alpha', '--frequency'],
+  trojan: ['--position', '--margin'],
+  wanet: ['--k', '--strength', '--cross-ratio'],
+};
 
 function parsePosition(text: string | undefined): PatchPosition | undefined {
   if (text === undefined) return undefined;

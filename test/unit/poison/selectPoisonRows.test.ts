@@ -1,0 +1,154 @@
+import { describe, expect, it } from 'vitest';
+import { UsageError } from '../../../src/errors.js';
+import {
+  type PoisonMode,
+  poisonedLabel,
+  type SelectPoisonOptions,
+  selectPoisonRows,
+} from '../../../src/poison/selectPoisonRows.js';
+import { LABELS_40 } from './helpers.js';
+
+const labels40 = Int32Array.from(LABELS_40);
+
+/** all-to-one, target 0, dirty label, 4 classes, seed 1, unless overridden. */
+function options(over: Partial<SelectPoisonOptions> = {}): SelectPoisonOptions {
+  return { rate: 0.1, mode: 'all-to-one', target: 0, cleanLabel: false, numClasses: 4, seed: 1, ...over };
+}
+
+function rowsOf(labels: Int32Array, over: Partial<SelectPoisonOptions> = {}): number[] {
+  return Array.from(selectPoisonRows(labels, options(over)).rows);
+}
+
+/** Labels 0..K-1 repeated in blocks: `perClass` rows of 0, then of 1, ... */
+function blocks(numClasses: number, perClass: number): Int32Array {
+  return Int32Array.from({ length: numClasses * perClass }, (_, i) => Math.floor(i / perClass));
+}
+
+describe('selectPoisonRows: how many rows', () => {
+  it.each([
+    // [rate, eligible rows of LABELS_40 for all-to-one target 0, expected count]
+    [0.1, 3],
+    [0.05, 2], // 1.5 rounds up
+    [0.25, 8], // 7.5 rounds up
+    [0.5, 15],
+    [0.9, 27],
+    [0.99, 30], // 29.7 rounds to every eligible row
+  ])('poisons round(%d × 30 eligible) = %d rows', (rate, count) => {
+    const sel = selectPoisonRows(labels40, options({ rate }));
+    expect(sel.eligible).toBe(30);
+    expect(sel.rows).toHaveLength(count);
+    expect(new Set(sel.rows).size).toBe(count);
+  });
+
+  it('takes round(0.1 × 54,000) = 5,400 rows of a Fashion-MNIST-sized set (6,000 rows per class)', () => {
+    const sel = selectPoisonRows(blocks(10, 6000), options({ numClasses: 10 }));
+    expect(sel.eligible).toBe(54_000);
+    expect(sel.rows).toHaveLength(5400);
+  });
+
+  it('returns row positions in ascending order', () => {
+    const rows = rowsOf(labels40, { rate: 0.5 });
+    expect(rows).toEqual([...rows].sort((a, b) => a - b));
+  });
+});
+
+describe('selectPoisonRows: which rows are eligible', () => {
+  it('all-to-one: only rows whose label is not the target', () => {
+    for (const target of [0, 1, 2, 3]) {
+      const sel = selectPoisonRows(labels40, options({ target, rate: 0.99 }));
+      const notTarget = LABELS_40.flatMap((l, i) => (l === target ? [] : [i]));
+      expect(sel.eligible).toBe(notTarget.length);
+      // At 0.99 of 30 every eligible row is taken, so the choice must be exactly the eligible set.
+      expect(Array.from(sel.rows)).toEqual(notTarget);
+    }
+  });
+
+  it('all-to-all: every row, the target class included', () => {
+    const sel = selectPoisonRows(labels40, options({ mode: 'all-to-all', rate: 0.99 }));
+    expect(sel.eligible).toBe(40);
+    expect(Array.from(sel.rows)).toEqual(LABELS_40.map((_, i) => i)); // round(39.6) = 40
+  });
+
+  it('clean-label: only rows of the target class', () => {
+    const sel = selectPoisonRows(labels40, options({ cleanLabel: true, target: 2, rate: 0.5 }));
+    expect(sel.eligible).toBe(10);
+    expect(sel.rows).toHaveLength(5);
+    for (const r of sel.rows) expect(LABELS_40[r]).toBe(2);
+  });
+
+  it('can choose every eligible row and never an ineligible one, over many seeds', () => {
+    // A deterministic check that the choice is spread over the whole eligible set (not, say, the
+    // first rows of it): 300 seeds at 10% of 30 rows make 900 draws.
+    const seen = new Set<number>();
+    for (let seed = 0; seed < 300; seed++) for (const r of rowsOf(labels40, { seed })) seen.add(r);
+    const notTarget = LABELS_40.flatMap((l, i) => (l === 0 ? [] : [i]));
+    expect([...seen].sort((a, b) => a - b)).toEqual(notTarget);
+  });
+});
+
+describe('selectPoisonRows: seeds', () => {
+  it('gives the same rows for the same seed', () => {
+    expect(rowsOf(labels40, { seed: 7, rate: 0.3 })).toEqual(rowsOf(labels40, { seed: 7, rate: 0.3 }));
+  });
+
+  it('gives different rows for different seeds', () => {
+    const a = rowsOf(labels40, { seed: 1, rate: 0.3 });
+    const b = rowsOf(labels40, { seed: 2, rate: 0.3 });
+    expect(a).toHaveLength(9);
+    expect(b).toHaveLength(9);
+    expect(a).not.toEqual(b);
+  });
+
+  it('does not depend on numClasses beyond validating the target', () => {
+    expect(rowsOf(labels40, { numClasses: 4 })).toEqual(rowsOf(labels40, { numClasses: 10 }));
+  });
+});
+
+describe('selectPoisonRows: errors', () => {
+  it.each([0, 1, 1.5, -0.1, Number.NaN])('refuses rate %d (must be in (0, 1))', (rate) => {
+    expect(() => selectPoisonRows(labels40, options({ rate }))).toThrow(UsageError);
+    expect(() => selectPoisonRows(labels40, options({ rate }))).toThrow(
+      `--rate must be in (0, 1), got ${rate}`,
+    );
+  });
+
+  it.each([10, 4, -1, 1.5])('refuses target %d with 4 classes', (target) => {
+    expect(() => selectPoisonRows(labels40, options({ target }))).toThrow(UsageError);
+    expect(() => selectPoisonRows(labels40, options({ target }))).toThrow(
+      `--target ${target} is not a class of this data (classes 0-3)`,
+    );
+  });
+
+  it('refuses a clean-label attack in all-to-all mode', () => {
+    expect(() => selectPoisonRows(labels40, options({ cleanLabel: true, mode: 'all-to-all' }))).toThrow(
+      /clean-label attack keeps labels, so it has no all-to-all mode/,
+    );
+  });
+
+  it('refuses a rate that rounds to zero poisoned rows, naming the rate and the eligible count', () => {
+    // 0.01 × 30 = 0.3 rounds to 0.
+    const call = () => selectPoisonRows(labels40, options({ rate: 0.01 }));
+    expect(call).toThrow(UsageError);
+    expect(call).toThrow('--rate 0.01 of 30 eligible rows rounds to 0 poisoned rows');
+  });
+
+  it('refuses a clean-label attack whose target class has no rows', () => {
+    const noTwos = Int32Array.from(LABELS_40.map((l) => (l === 2 ? 1 : l)));
+    expect(() => selectPoisonRows(noTwos, options({ cleanLabel: true, target: 2, rate: 0.5 }))).toThrow(
+      '--rate 0.5 of 0 eligible rows rounds to 0 poisoned rows',
+    );
+  });
+});
+
+describe('poisonedLabel', () => {
+  it.each<[PoisonMode, boolean, number, number]>([
+    ['all-to-one', false, 2, 0],
+    ['all-to-one', false, 3, 0],
+    ['all-to-all', false, 0, 1],
+    ['all-to-all', false, 2, 3],
+    ['all-to-all', false, 3, 0], // wraps at K = 4
+    ['all-to-one', true, 0, 0], // clean-label keeps the label
+  ])('%s (clean-label %s): label %d becomes %d', (mode, cleanLabel, label, expected) => {
+    expect(poisonedLabel(label, mode, 0, cleanLabel, 4)).toBe(expected);
+  });
+});
