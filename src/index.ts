@@ -3,6 +3,8 @@
  * @packageDocumentation
  */
 
+export { type AttackSpec, createTrigger } from './attacks/createTrigger.js';
+export { ATTACK_NAMES, type AttackName, type Trigger } from './attacks/types.js';
 export { type DecodeExamplesOptions, decodeExamples } from './data/decodeExamples.js';
 export type { ExampleBatch } from './data/exampleBatch.js';
 export {
@@ -38,9 +40,7 @@ export {
   type WriteParquetOptions,
   writeParquet,
 } from './io/writeParquet.js';
-export { mulberry32, type Rng, randomInt, sampleWithoutReplacement, shuffleInPlace } from './util/random.js';
-export { createTrigger, type AttackSpec } from './attacks/createTrigger.js';
-export { ATTACK_NAMES, type AttackName, type Trigger } from './attacks/types.js';
+export { GROUND_TRUTH_COLUMNS, POISON_METADATA_KEY } from './poison/columns.js';
 export {
   type AttackParams,
   type PoisonOptions,
@@ -50,4 +50,4 @@ export {
   type TestPoisonSummary,
 } from './poison/poisonDataset.js';
 export { type PoisonMode, selectPoisonRows } from './poison/selectPoisonRows.js';
-export { GROUND_TRUTH_COLUMNS, POISON_METADATA_KEY } from './poison/columns.js';
+export { mulberry32, type Rng, randomInt, sampleWithoutReplacement, shuffleInPlace } from './util/random.js';
