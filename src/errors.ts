@@ -22,6 +22,12 @@ export enum ErrorCode {
   SchemaMismatch = 'ABL208',
   Usage = 'ABL301',
   Config = 'ABL302',
+  /** A training backend the user asked for (`--backend`, `ABL_BACKEND`) cannot be loaded. */
+  BackendUnavailable = 'ABL401',
+  /** A training kernel was asked for something it does not support (layout, dtype, shape). */
+  KernelUnsupported = 'ABL402',
+  /** The training loss became NaN or infinite. */
+  LossNotFinite = 'ABL403',
 }
 
 /** Where in the input a problem was found: as much of file, column and row as is known. */
@@ -54,6 +60,9 @@ export class DataError extends AblError {}
 
 /** A file could not be found, read or written. */
 export class IoError extends AblError {}
+
+/** Training cannot run: the backend the user asked for is missing, or a kernel cannot do what is asked. */
+export class TrainError extends AblError {}
 
 /** The command line or a pipeline file asks for something invalid. */
 export class UsageError extends AblError {
