@@ -50,4 +50,30 @@ export {
   type TestPoisonSummary,
 } from './poison/poisonDataset.js';
 export { type PoisonMode, selectPoisonRows } from './poison/selectPoisonRows.js';
+export { BACKEND_ENV_VAR, BACKEND_NAMES, initBackend } from './train/backend.js';
+export { type EpochSource, epochSeed, epochSource } from './train/batches/epochs.js';
+export { shuffleBuffer } from './train/batches/shuffleBuffer.js';
+export { type ToTrainBatchesOptions, toTrainBatches } from './train/batches/toTrainBatches.js';
+export { accuracy, attackSuccessRate } from './train/evaluate.js';
+export {
+  crossEntropyObjective,
+  flooding,
+  lgaBatchMean,
+  lgaPerExample,
+  type Objective,
+  perExampleCrossEntropy,
+} from './train/losses.js';
+export { ARCHITECTURES, type Architecture, createModel } from './train/models/createModel.js';
+export {
+  constantSchedule,
+  cosineSchedule,
+  createOptimizer,
+  stepSchedule,
+  type TrainOptimizer,
+} from './train/optim.js';
+export { loadModel, saveModel } from './train/saveModel.js';
+export { scoreLosses } from './train/scoreLosses.js';
+export { trainBatches, trainEpoch } from './train/trainEpoch.js';
+export { trainStep } from './train/trainStep.js';
+export type { BackendInfo, BackendName, LossRecord, TrainBatch } from './train/types.js';
 export { mulberry32, type Rng, randomInt, sampleWithoutReplacement, shuffleInPlace } from './util/random.js';

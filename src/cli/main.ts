@@ -6,6 +6,7 @@ import { ImportFashionMnistCommand } from './commands/import/ImportFashionMnistC
 import { ImportIdxCommand } from './commands/import/ImportIdxCommand.js';
 import { ImportImagesCommand } from './commands/import/ImportImagesCommand.js';
 import { PoisonCommand } from './commands/PoisonCommand.js';
+import { TrainCommand } from './commands/TrainCommand.js';
 import { ExitCode } from './reportError.js';
 import { packageVersion } from './version.js';
 
@@ -27,6 +28,7 @@ export function createCli(): Cli {
   cli.register(ImportCifar10Command);
   cli.register(ImportImagesCommand);
   cli.register(PoisonCommand);
+  cli.register(TrainCommand);
   return cli;
 }
 

@@ -58,7 +58,9 @@ export function createProgress(stream: Writable & { isTTY?: boolean }, options: 
   let current = 0;
   let total = options.total;
   let stopped = false;
+  let printed = -1;
   const line = () => {
+    printed = current;
     const secs = ((Date.now() - started) / 1000).toFixed(1);
     const of = total ? `/${total}` : '';
     stream.write(`${options.label}: ${current}${of} ${options.unit} (${secs} s)\n`);
@@ -75,7 +77,7 @@ export function createProgress(stream: Writable & { isTTY?: boolean }, options: 
     },
     // A last line only if something was done: a failed start leaves just the error message.
     stop: () => {
-      if (current > 0 && !stopped) line();
+      if (current > 0 && current !== printed && !stopped) line();
       stopped = true;
     },
   };
