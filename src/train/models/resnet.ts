@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { UsageError } from '../../errors.js';
 import { deriveSeed } from '../../util/random.js';
+import { apply, batchNorm, conv } from './layers.js';
 
 /** Shape of a ResNet built by {@link resnet}: one entry per stage in each list. */
 export interface ResNetOptions {
@@ -25,12 +26,6 @@ export const RESNET8: Required<Omit<ResNetOptions, 'numClasses' | 'seed'>> = {
   strides: [1, 2, 2],
   stemWidth: 16,
 };
-
-/**
- * Batch-norm settings of PyTorch's defaults (running-average momentum 0.1, ε = 1e-5), which the
- * reference ABL models use; tfjs's own defaults (0.99, 1e-3) would make BN statistics lag and differ.
- */
-export const TORCH_BATCH_NORM = { momentum: 0.9, epsilon: 1e-5 } as const;
 
 /**
  * A ResNet with batch norm: stem conv3×3 + BN + ReLU, then stages of basic residual blocks
@@ -121,29 +116,4 @@ function checkLayout(
   }
 }
 
-function conv(
-  seed: number,
-  name: string,
-  filters: number,
-  kernelSize: number,
-  strides: number,
-): tf.layers.Layer {
-  return tf.layers.conv2d({
-    name,
-    filters,
-    kernelSize,
-    strides,
-    padding: 'same',
-    useBias: false,
-    kernelInitializer: tf.initializers.heNormal({ seed: deriveSeed(seed, name) }),
-  });
-}
-
-function batchNorm(name: string): tf.layers.Layer {
-  return tf.layers.batchNormalization({ name, axis: -1, ...TORCH_BATCH_NORM });
-}
-
-function apply(layer: tf.layers.Layer, x: tf.SymbolicTensor): tf.SymbolicTensor {
-  // A layer applied to one symbolic tensor returns one; the union type only covers list inputs.
-  return layer.apply(x) as tf.SymbolicTensor;
-}
+export { TORCH_BATCH_NORM } from './layers.js';

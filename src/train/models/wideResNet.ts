@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { UsageError } from '../../errors.js';
 import { deriveSeed } from '../../util/random.js';
-import { TORCH_BATCH_NORM } from './resnet.js';
+import { apply, batchNorm, conv } from './layers.js';
 
 /** Shape of a WideResNet built by {@link wideResNet}. */
 export interface WideResNetOptions {
@@ -119,31 +119,4 @@ function preActBlock(
     ? input
     : apply(conv(seed, `${name}_shortcut_conv`, outChannels, 1, stride), pre);
   return tf.layers.add({ name: `${name}_add` }).apply([x, shortcut]) as tf.SymbolicTensor;
-}
-
-function conv(
-  seed: number,
-  name: string,
-  filters: number,
-  kernelSize: number,
-  strides: number,
-): tf.layers.Layer {
-  return tf.layers.conv2d({
-    name,
-    filters,
-    kernelSize,
-    strides,
-    padding: 'same',
-    useBias: false,
-    kernelInitializer: tf.initializers.heNormal({ seed: deriveSeed(seed, name) }),
-  });
-}
-
-function batchNorm(name: string): tf.layers.Layer {
-  return tf.layers.batchNormalization({ name, axis: -1, ...TORCH_BATCH_NORM });
-}
-
-function apply(layer: tf.layers.Layer, x: tf.SymbolicTensor): tf.SymbolicTensor {
-  // A layer applied to one symbolic tensor returns one; the union type only covers list inputs.
-  return layer.apply(x) as tf.SymbolicTensor;
 }
