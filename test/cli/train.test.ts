@@ -49,7 +49,9 @@ describe('abl-audit train', () => {
     const out = join(tmp.path, 'never');
     const badBackend = await runCli('train', FIXTURE_TEST, '--out', out, '--backend', 'gpu-please');
     expect(badBackend.code).toBe(2);
-    expect(badBackend.stderr).toContain('tensorflow-gpu, tensorflow, wasm, cpu');
+    expect(badBackend.stderr).toContain(
+      'expected one of "auto", "tensorflow-gpu", "tensorflow", "wasm", or "cpu"',
+    );
     const badModel = await runCli('train', FIXTURE_TEST, '--out', out, '--model', 'vgg');
     expect(badModel.code).toBe(2);
     const unavailable = await runCli('train', FIXTURE_TEST, '--out', out, '--backend', 'tensorflow');
