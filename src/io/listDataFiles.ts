@@ -49,7 +49,12 @@ async function walk(
   partition: Record<string, string>,
   out: DataFile[],
 ): Promise<void> {
-  const entries = await readdir(dir, { withFileTypes: true });
+  const entries = await readdir(dir, { withFileTypes: true }).catch((cause: NodeJS.ErrnoException) => {
+    throw new IoError(ErrorCode.FileNotFound, `cannot list folder: ${cause.message}`, {
+      cause,
+      location: { file: dir },
+    });
+  });
   for (const entry of entries) {
     if (entry.name.startsWith('.') || entry.name.startsWith('_') || entry.name.includes('.tmp-')) continue;
     const full = join(dir, entry.name);
@@ -57,12 +62,24 @@ async function walk(
       const eq = entry.name.indexOf('=');
       const next =
         eq > 0
-          ? { ...partition, [entry.name.slice(0, eq)]: decodeURIComponent(entry.name.slice(eq + 1)) }
+          ? { ...partition, [entry.name.slice(0, eq)]: partitionValue(entry.name.slice(eq + 1)) }
           : partition;
       await walk(root, full, next, out);
     } else if (entry.isFile() && DATA_FILE_EXTENSIONS.some((ext) => entry.name.toLowerCase().endsWith(ext))) {
       out.push(await describe(full, relative(root, full).split(sep).join('/'), partition, full));
     }
+  }
+}
+
+/**
+ * Hive writers percent-encode partition values; a folder named by hand may hold a literal `%`, which
+ * is kept as it is rather than failing the whole read.
+ */
+function partitionValue(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
   }
 }
 
@@ -72,7 +89,14 @@ async function describe(
   partition: Record<string, string>,
   shown: string,
 ): Promise<DataFile> {
-  const format = await sniffFormat(path);
+  const format = await sniffFormat(path).catch((cause: unknown) => {
+    if (cause instanceof IoError) throw cause;
+    const message = cause instanceof Error ? cause.message : String(cause);
+    throw new IoError(ErrorCode.FileNotFound, `cannot read: ${message}`, {
+      cause,
+      location: { file: shown },
+    });
+  });
   if (format === null) {
     throw new IoError(ErrorCode.NotADataFile, 'not a Parquet or Arrow IPC file (unrecognised magic bytes)', {
       location: { file: shown },

@@ -138,3 +138,15 @@ describe('listDataFiles', () => {
     expect(err.message).toContain(join(dir, 'b.parquet'));
   });
 });
+
+describe('listDataFiles, odd folder names', () => {
+  it('keeps a partition value with a stray % as written instead of failing', async () => {
+    const root = await tmp.sub('percent');
+    const folder = join(root, 'rate=5%');
+    await mkdir(folder, { recursive: true });
+    // Parquet magic at both ends is enough for listing: the bytes are sniffed, not decoded.
+    await writeFile(join(folder, 'part.parquet'), Buffer.from('PAR1xxxxPAR1'));
+    const files = await listDataFiles(root);
+    expect(files.map((f) => f.partition)).toEqual([{ rate: '5%' }]);
+  });
+});
