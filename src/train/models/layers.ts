@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { deriveSeed } from '../../util/random.js';
 
-/** Building blocks shared by the residual models (ResNet, WideResNet). */
+/** Building blocks shared by the models. */
 
 /**
  * Batch-norm settings of PyTorch's defaults (running-average momentum 0.1, ε = 1e-5), which the
@@ -37,4 +37,16 @@ export function batchNorm(name: string): tf.layers.Layer {
 export function apply(layer: tf.layers.Layer, x: tf.SymbolicTensor): tf.SymbolicTensor {
   // A layer applied to one symbolic tensor returns one; the union type only covers list inputs.
   return layer.apply(x) as tf.SymbolicTensor;
+}
+
+/** The classifier: a dense layer of K logits, Glorot-uniform, seeded like every other layer. */
+export function logits(x: tf.SymbolicTensor, numClasses: number, seed: number): tf.SymbolicTensor {
+  return apply(
+    tf.layers.dense({
+      name: 'logits',
+      units: numClasses,
+      kernelInitializer: tf.initializers.glorotUniform({ seed: deriveSeed(seed, 'logits') }),
+    }),
+    x,
+  );
 }

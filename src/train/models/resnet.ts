@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { UsageError } from '../../errors.js';
-import { deriveSeed } from '../../util/random.js';
-import { apply, batchNorm, conv } from './layers.js';
+import { apply, batchNorm, conv, logits } from './layers.js';
 
 /** Shape of a ResNet built by {@link resnet}: one entry per stage in each list. */
 export interface ResNetOptions {
@@ -67,14 +66,7 @@ export function resnet(input: tf.SymbolicTensor, options: ResNetOptions): tf.Sym
     }
   });
   x = apply(tf.layers.globalAveragePooling2d({ name: 'avg_pool' }), x);
-  return apply(
-    tf.layers.dense({
-      name: 'logits',
-      units: numClasses,
-      kernelInitializer: tf.initializers.glorotUniform({ seed: deriveSeed(seed, 'logits') }),
-    }),
-    x,
-  );
+  return logits(x, numClasses, seed);
 }
 
 function basicBlock(

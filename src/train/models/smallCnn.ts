@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { deriveSeed } from '../../util/random.js';
+import { apply, logits } from './layers.js';
 
 /** What {@link smallCnn} needs besides its input. */
 export interface SmallCnnOptions {
@@ -49,14 +50,7 @@ export function smallCnn(input: tf.SymbolicTensor, options: SmallCnnOptions): tf
     }),
     x,
   );
-  return apply(
-    tf.layers.dense({
-      name: 'logits',
-      units: numClasses,
-      kernelInitializer: tf.initializers.glorotUniform({ seed: deriveSeed(seed, 'logits') }),
-    }),
-    x,
-  );
+  return logits(x, numClasses, seed);
 }
 
 function conv(seed: number, name: string, filters: number): tf.layers.Layer {
@@ -68,9 +62,4 @@ function conv(seed: number, name: string, filters: number): tf.layers.Layer {
     activation: 'relu',
     kernelInitializer: tf.initializers.heNormal({ seed: deriveSeed(seed, name) }),
   });
-}
-
-function apply(layer: tf.layers.Layer, x: tf.SymbolicTensor): tf.SymbolicTensor {
-  // A layer applied to one symbolic tensor returns one; the union type only covers list inputs.
-  return layer.apply(x) as tf.SymbolicTensor;
 }

@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { UsageError } from '../../errors.js';
-import { deriveSeed } from '../../util/random.js';
-import { apply, batchNorm, conv } from './layers.js';
+import { apply, batchNorm, conv, logits } from './layers.js';
 
 /** Shape of a WideResNet built by {@link wideResNet}. */
 export interface WideResNetOptions {
@@ -77,14 +76,7 @@ export function wideResNet(input: tf.SymbolicTensor, options: WideResNetOptions)
   x = apply(batchNorm('final_bn'), x);
   x = apply(tf.layers.reLU({ name: 'final_relu' }), x);
   x = apply(tf.layers.globalAveragePooling2d({ name: 'avg_pool' }), x);
-  return apply(
-    tf.layers.dense({
-      name: 'logits',
-      units: numClasses,
-      kernelInitializer: tf.initializers.glorotUniform({ seed: deriveSeed(seed, 'logits') }),
-    }),
-    x,
-  );
+  return logits(x, numClasses, seed);
 }
 
 interface Block {
