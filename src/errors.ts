@@ -64,6 +64,9 @@ export class IoError extends AblError {}
 /** Training cannot run: the backend the user asked for is missing, or a kernel cannot do what is asked. */
 export class TrainError extends AblError {}
 
+/** A pipeline file that is not valid (code ABL302): exit code 2, like a bad command line. */
+export class ConfigError extends AblError {}
+
 /** The command line or a pipeline file asks for something invalid. */
 export class UsageError extends AblError {
   constructor(message: string, options?: { cause?: unknown }) {

@@ -3,8 +3,30 @@
  * @packageDocumentation
  */
 
+export { ggaObjective } from './abl/ggaObjective.js';
+export { type IsolateOptions, isolate, LGA_MODES, type LgaMode } from './abl/isolate.js';
+export { appendEpochLosses, type LossTrajectories } from './abl/lossTrajectories.js';
+export { type RowScores, SCORE_METHODS, type ScoreMethod, scoreRows } from './abl/scoreRows.js';
+export { type SuspectedTarget, suspectedTarget } from './abl/suspectedTarget.js';
+export {
+  type AccuracyGuard,
+  UNLEARN_MODES,
+  type UnlearnMode,
+  type UnlearnOptions,
+  type UnlearnProgress,
+  unlearn,
+} from './abl/unlearn.js';
+export {
+  ABL_COLUMNS,
+  type QuarantineSummary,
+  type RowVerdicts,
+  writeQuarantine,
+} from './abl/writeQuarantine.js';
+export { writeScores } from './abl/writeScores.js';
 export { type AttackSpec, createTrigger } from './attacks/createTrigger.js';
 export { ATTACK_NAMES, type AttackName, type Trigger } from './attacks/types.js';
+export { AUDIT_DEFAULTS, type AuditConfig } from './config/auditConfig.js';
+export { loadPipeline, type Pipeline } from './config/loadPipeline.js';
 export { type DecodeExamplesOptions, decodeExamples } from './data/decodeExamples.js';
 export type { ExampleBatch } from './data/exampleBatch.js';
 export {
@@ -40,6 +62,7 @@ export {
   type WriteParquetOptions,
   writeParquet,
 } from './io/writeParquet.js';
+export { type AuditHooks, type AuditResult, runAudit } from './pipeline/runAudit.js';
 export { GROUND_TRUTH_COLUMNS, POISON_METADATA_KEY } from './poison/columns.js';
 export {
   type AttackParams,
@@ -50,8 +73,11 @@ export {
   type TestPoisonSummary,
 } from './poison/poisonDataset.js';
 export { type PoisonMode, selectPoisonRows } from './poison/selectPoisonRows.js';
+export { type AuditReport, REPORT_SCHEMA } from './report/auditReport.js';
+export { type IsolationMetrics, isolationMetrics } from './report/isolationMetrics.js';
 export { BACKEND_ENV_VAR, BACKEND_NAMES, initBackend } from './train/backend.js';
 export { type EpochSource, epochSeed, epochSource } from './train/batches/epochs.js';
+export { concatBatches, selectRows } from './train/batches/selectRows.js';
 export { shuffleBuffer } from './train/batches/shuffleBuffer.js';
 export { type ToTrainBatchesOptions, toTrainBatches } from './train/batches/toTrainBatches.js';
 export { accuracy, attackSuccessRate } from './train/evaluate.js';

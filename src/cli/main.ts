@@ -1,11 +1,13 @@
 import type { Readable, Writable } from 'node:stream';
 import { Builtins, Cli } from 'clipanion';
+import { AuditCommand } from './commands/AuditCommand.js';
 import { InspectCommand } from './commands/InspectCommand.js';
 import { ImportCifar10Command } from './commands/import/ImportCifar10Command.js';
 import { ImportFashionMnistCommand } from './commands/import/ImportFashionMnistCommand.js';
 import { ImportIdxCommand } from './commands/import/ImportIdxCommand.js';
 import { ImportImagesCommand } from './commands/import/ImportImagesCommand.js';
 import { PoisonCommand } from './commands/PoisonCommand.js';
+import { RunCommand } from './commands/RunCommand.js';
 import { TrainCommand } from './commands/TrainCommand.js';
 import { ExitCode } from './reportError.js';
 import { packageVersion } from './version.js';
@@ -29,6 +31,8 @@ export function createCli(): Cli {
   cli.register(ImportImagesCommand);
   cli.register(PoisonCommand);
   cli.register(TrainCommand);
+  cli.register(AuditCommand);
+  cli.register(RunCommand);
   return cli;
 }
 

@@ -1,7 +1,5 @@
-import { execFile } from 'node:child_process';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImageShape } from '../../../src/data/imageShape.js';
@@ -12,6 +10,7 @@ import { createOptimizer } from '../../../src/train/optim.js';
 import { loadModel, MODEL_JSON, saveModel, WEIGHTS_BIN } from '../../../src/train/saveModel.js';
 import { trainStep } from '../../../src/train/trainStep.js';
 import { rejection } from '../../helpers/errors.js';
+import { predictWithPlainTfjs } from '../../helpers/plainTfjs.js';
 import { useTempDir } from '../../helpers/tempDir.js';
 import { expectNoLeakedTensors, separableBatches, useCpuBackend } from '../../helpers/tf.js';
 
@@ -36,23 +35,6 @@ afterAll(() => model.dispose());
 function predict(m: tf.LayersModel): number[] {
   return tf.tidy(() => Array.from((m.predict(tf.tensor4d(probe, [4, 6, 6, 3])) as tf.Tensor).dataSync()));
 }
-
-// Loads the folder in a separate Node process that imports nothing but @tensorflow/tfjs, and prints
-// the predictions for the probe images: proof that the saved model needs no abl-audit code.
-const PLAIN_TFJS_LOADER = `
-import { readFileSync } from 'node:fs';
-import * as tf from '@tensorflow/tfjs';
-const [folder, probeJson] = process.argv.slice(1);
-await tf.setBackend('cpu');
-const json = JSON.parse(readFileSync(folder + '/model.json', 'utf8'));
-const bin = readFileSync(folder + '/' + json.weightsManifest[0].paths[0]);
-const weightData = bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength);
-const model = await tf.loadLayersModel(
-  tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights, weightData }),
-);
-const x = tf.tensor4d(JSON.parse(probeJson), [4, 6, 6, 3]);
-process.stdout.write(JSON.stringify(Array.from(model.predict(x).dataSync())));
-`;
 
 describe('saveModel / loadModel', () => {
   it('writes model.json and weights.bin with the metadata, and nothing else beside them', async () => {
@@ -84,12 +66,7 @@ describe('saveModel / loadModel', () => {
   it('loads with plain tfjs in another process, predicting identically', async () => {
     const folder = join(await tmp.sub('plain'), 'model');
     await saveModel(model, folder);
-    const { stdout } = await promisify(execFile)(
-      process.execPath,
-      ['--input-type=module', '-e', PLAIN_TFJS_LOADER, folder, JSON.stringify(probe)],
-      { cwd: process.cwd(), timeout: 60_000 },
-    );
-    expect(JSON.parse(stdout)).toEqual(predict(model));
+    expect(await predictWithPlainTfjs(folder, probe, [4, 6, 6, 3])).toEqual(predict(model));
   });
 
   it('round-trips through loadModel with metadata, leaking nothing', async () => {

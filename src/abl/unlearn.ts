@@ -1,0 +1,329 @@
+import * as tf from '@tensorflow/tfjs';
+import { lastValueFrom, map, type Observable, of, toArray } from 'rxjs';
+import { UsageError } from '../errors.js';
+import type { AugmentSetting } from '../train/batches/augment.js';
+import { type EpochSource, epochSeed } from '../train/batches/epochs.js';
+import { concatBatches, selectRows } from '../train/batches/selectRows.js';
+import { toTrainBatches } from '../train/batches/toTrainBatches.js';
+import { accuracy } from '../train/evaluate.js';
+import { crossEntropyObjective, type Objective } from '../train/losses.js';
+import type { TrainOptimizer } from '../train/optim.js';
+import { scoreLosses } from '../train/scoreLosses.js';
+import { trainEpoch } from '../train/trainEpoch.js';
+import type { StepResult } from '../train/trainStep.js';
+import type { TrainBatch } from '../train/types.js';
+import { deriveSeed, mulberry32, shuffleInPlace } from '../util/random.js';
+import { ggaObjective } from './ggaObjective.js';
+
+/**
+ * How the cleaned model is made after isolation:
+ * - `joint`: the paper's global gradient ascent, `E_clean[ℓ] − E_isolated[ℓ]` in every step: each
+ *   clean batch carries a share of isolated rows to ascend on, so even an isolated set smaller than one
+ *   batch is unlearned in every step of every epoch;
+ * - `reference`: the reference code's sequence: fine-tune on the clean part, then unlearn the isolated
+ *   rows alone (minimise −ℓ at a small learning rate; the first unlearning epoch only evaluates).
+ */
+export const UNLEARN_MODES = ['joint', 'reference'] as const;
+export type UnlearnMode = (typeof UNLEARN_MODES)[number];
+
+/** The accuracy guard: what {@link unlearn} watches to keep from destroying the model. */
+export interface AccuracyGuard {
+  /** Held-out clean rows (never trained on during unlearning) to measure accuracy on. */
+  readonly rows: TrainBatch;
+  /**
+   * Stop and roll back when accuracy on `rows` falls more than this below the best seen (before
+   * unlearning included), e.g. 0.03 for 3 points.
+   */
+  readonly maxDrop: number;
+  /**
+   * A probe of the backdoor that needs no ground truth: rows the isolation scored as suspicious (the
+   * lower part of the suspected target class) that unlearning never trains on. The share of them the
+   * model puts in `target` tracks the attack's success; when it rises more than `maxRise` above its
+   * lowest value the backdoor is being learned again, and unlearning rolls back and stops.
+   */
+  readonly probe?:
+    | { readonly rows: TrainBatch; readonly target: number; readonly maxRise: number }
+    | undefined;
+}
+
+/** Options of {@link unlearn}. */
+export interface UnlearnOptions {
+  readonly mode: UnlearnMode;
+  /** `joint`: epochs of global gradient ascent. `reference`: fine-tuning epochs. */
+  readonly epochs: number;
+  /** `reference` only: unlearning epochs, the first of which only evaluates (the reference's 5). */
+  readonly referenceUnlearnEpochs?: number;
+  readonly batchSize: number;
+  /** `joint`: isolated rows added to every clean batch (default: a quarter of the batch size, at most all of them). */
+  readonly isolatedPerBatch?: number;
+  readonly learningRate: number;
+  /** `reference`: the learning rate of its unlearning epochs (the reference's 5e-4). */
+  readonly unlearnLearningRate?: number;
+  readonly seed: number;
+  /** Epoch number of the first unlearning epoch in the run's numbering (orders differ from isolation's). */
+  readonly firstEpoch: number;
+  readonly augment: AugmentSetting;
+  /** The isolated rows themselves (pixels in memory; a small share of the data). */
+  readonly isolated: TrainBatch;
+  /**
+   * `joint` only: whether to ascend on the isolated rows (default true). False trains on the clean part
+   * alone, the isolated rows left out: what to do when the isolation found no clear backdoor, since
+   * ascending on rows that are not poisoned only damages the model.
+   */
+  readonly ascend?: boolean;
+  /** Ids not to train on as clean rows: the isolated rows and the guard's held-out rows. */
+  readonly excluded: ReadonlySet<string>;
+  /**
+   * Called after every epoch (after the guard): ids of further rows to stop training on as clean, e.g.
+   * rows of the suspected target class that the model, its backdoor weakened, no longer believes.
+   * They stay excluded for the rest of the run and are recorded in the progress (so a resumed run
+   * excludes them too).
+   */
+  readonly distrust?: (model: tf.LayersModel) => Promise<readonly string[]>;
+  readonly guard: AccuracyGuard;
+  /** Resume: unlearning epochs already done, and the guard's best accuracy so far. */
+  readonly resumeFrom?: UnlearnProgress | null;
+  readonly onStep?: (epoch: number, step: StepResult) => void;
+  /** Called after each epoch that passed the guard: the place to checkpoint. */
+  readonly onEpoch?: (progress: UnlearnProgress) => Promise<void>;
+}
+
+/** One unlearning epoch, as the report records it. */
+export interface UnlearnEpochRecord {
+  /** 1-based. */
+  readonly epoch: number;
+  readonly phase: 'joint' | 'fine-tune' | 'unlearn' | 'evaluate';
+  readonly learningRate: number;
+  /** The objective averaged over the epoch's rows (null for an evaluation-only epoch). */
+  readonly meanObjective: number | null;
+  /** Accuracy on the guard's held-out rows after the epoch. */
+  readonly guardAccuracy: number;
+  /** Share of the guard's probe rows predicted as the target (null without a probe). */
+  readonly probeTargetRate: number | null;
+  /** Mean cross-entropy of the isolated rows after the epoch (rises as they are unlearned). */
+  readonly isolatedLoss: number;
+  readonly rolledBack: boolean;
+  /** Rows `distrust` excluded from training after this epoch. */
+  readonly newlyDistrusted: number;
+  /** Why the guard rolled this epoch back, or null. */
+  readonly stopReason: 'accuracy-drop' | 'backdoor-relearned' | null;
+}
+
+/** Where unlearning stands; enough to resume it. */
+export interface UnlearnProgress {
+  readonly epochsDone: number;
+  /** Guard accuracy before unlearning. */
+  readonly initialAccuracy: number;
+  readonly bestAccuracy: number;
+  /** The probe's target rate before unlearning, and the lowest since (null without a probe). */
+  readonly initialProbeRate: number | null;
+  readonly lowestProbeRate: number | null;
+  readonly history: readonly UnlearnEpochRecord[];
+  /** Whether the guard stopped unlearning (the model was rolled back to the last good epoch). */
+  readonly stopped: boolean;
+  /** Rows excluded from training by `distrust` so far. */
+  readonly distrusted: readonly string[];
+}
+
+/**
+ * ABL's second stage: turns the isolation model into the cleaned model by unlearning the isolated rows
+ * while (jointly, or first) learning the rest, under an accuracy guard.
+ *
+ * <span class="informal">The guard measures accuracy on held-out clean rows after every epoch, and the
+ * probe's target rate; when accuracy falls more than `maxDrop` below the best seen, or the probe rate
+ * rises more than `maxRise` above its lowest, the epoch's weights are thrown away, the model is
+ * restored to the last epoch that passed, and unlearning stops. Ascent that destroys the model is the
+ * known failure of unlearning with a too-high learning rate.</span>
+ *
+ * @param model - the model after isolation (its weights change).
+ * @param optimizer - the optimizer to continue with.
+ * @param data - the training rows, one pass per epoch.
+ * @param options - mode, epochs, rates, isolated rows, guard and hooks.
+ * @returns the final progress record (history, whether the guard stopped it).
+ * @throws UsageError for a bad epoch count or an empty isolated set.
+ */
+export async function unlearn(
+  model: tf.LayersModel,
+  optimizer: TrainOptimizer,
+  data: EpochSource,
+  options: UnlearnOptions,
+): Promise<UnlearnProgress> {
+  const { mode, isolated, guard } = options;
+  const referenceUnlearn = mode === 'reference' ? (options.referenceUnlearnEpochs ?? 5) : 0;
+  const total = options.epochs + referenceUnlearn;
+  if (!(Number.isInteger(options.epochs) && options.epochs >= 0 && total >= 1)) {
+    throw new UsageError(`unlearning needs at least one epoch, got ${options.epochs}`);
+  }
+  if (isolated.ids.length === 0) throw new UsageError('there are no isolated rows to unlearn');
+  const isolatedSet = new Set(isolated.ids);
+  const guardAccuracy = async () => (await accuracy(model, of(guard.rows))).accuracy;
+  const probe = guard.probe && guard.probe.rows.ids.length > 0 ? guard.probe : null;
+  const probeRate = async (): Promise<number | null> => {
+    if (!probe) return null;
+    const records = await lastValueFrom(of(probe.rows).pipe(scoreLosses(model), toArray()));
+    return records.filter((r) => r.predicted === probe.target).length / records.length;
+  };
+  const isolatedLoss = async () => meanLoss(model, isolated);
+
+  let progress: UnlearnProgress = options.resumeFrom ?? {
+    epochsDone: 0,
+    initialAccuracy: await guardAccuracy(),
+    bestAccuracy: 0,
+    initialProbeRate: await probeRate(),
+    lowestProbeRate: null,
+    history: [],
+    stopped: false,
+    distrusted: [],
+  };
+  if (!options.resumeFrom) {
+    progress = {
+      ...progress,
+      bestAccuracy: progress.initialAccuracy,
+      lowestProbeRate: progress.initialProbeRate,
+    };
+  }
+
+  const excluded = new Set([...options.excluded, ...progress.distrusted]);
+  for (let e = progress.epochsDone; e < total && !progress.stopped; e++) {
+    const epochNumber = options.firstEpoch + e;
+    const snapshot = model.getWeights().map((w) => w.clone());
+    let phase: UnlearnEpochRecord['phase'];
+    let lr: number;
+    let objective: Objective | null;
+    let batches$: Observable<TrainBatch>;
+    if (mode === 'joint' || e < options.epochs) {
+      phase = mode === 'joint' ? 'joint' : 'fine-tune';
+      lr = options.learningRate;
+      const ascend = mode === 'joint' && options.ascend !== false;
+      objective = ascend ? ggaObjective(isolatedSet) : crossEntropyObjective;
+      const clean$ = cleanBatches(data, epochNumber, excluded, options);
+      batches$ = ascend ? clean$.pipe(map(withIsolatedRows(isolated, options, epochNumber))) : clean$;
+    } else {
+      const evaluateOnly = e === options.epochs;
+      phase = evaluateOnly ? 'evaluate' : 'unlearn';
+      lr = options.unlearnLearningRate ?? 5e-4;
+      objective = evaluateOnly ? null : negatedCrossEntropy;
+      batches$ = of(isolated).pipe(
+        toTrainBatches({ batchSize: options.batchSize, seed: epochSeed(options.seed, epochNumber) }),
+      );
+    }
+    let meanObjective: number | null = null;
+    if (objective) {
+      const result = await trainEpoch(model, batches$, {
+        optimizer,
+        objective,
+        learningRate: lr,
+        onStep: (step) => options.onStep?.(e, step),
+      });
+      meanObjective = result.meanLoss;
+    }
+    const acc = await guardAccuracy();
+    const rate = await probeRate();
+    const relearning =
+      probe !== null &&
+      rate !== null &&
+      progress.lowestProbeRate !== null &&
+      rate > progress.lowestProbeRate + probe.maxRise;
+    const failed = acc < progress.bestAccuracy - guard.maxDrop || relearning;
+    if (failed) model.setWeights(snapshot);
+    tf.dispose(snapshot);
+    const newlyDistrusted =
+      failed || !options.distrust ? [] : (await options.distrust(model)).filter((id) => !excluded.has(id));
+    for (const id of newlyDistrusted) excluded.add(id);
+    const record: UnlearnEpochRecord = {
+      epoch: e + 1,
+      phase,
+      learningRate: lr,
+      meanObjective,
+      guardAccuracy: acc,
+      probeTargetRate: rate,
+      isolatedLoss: await isolatedLoss(),
+      rolledBack: failed,
+      stopReason: !failed ? null : relearning ? 'backdoor-relearned' : 'accuracy-drop',
+      newlyDistrusted: newlyDistrusted.length,
+    };
+    progress = {
+      ...progress,
+      distrusted: [...progress.distrusted, ...newlyDistrusted],
+      epochsDone: e + 1,
+      bestAccuracy: failed ? progress.bestAccuracy : Math.max(progress.bestAccuracy, acc),
+      lowestProbeRate:
+        failed || rate === null || progress.lowestProbeRate === null
+          ? progress.lowestProbeRate
+          : Math.min(progress.lowestProbeRate, rate),
+      history: [...progress.history, record],
+      stopped: failed,
+    };
+    await options.onEpoch?.(progress);
+  }
+  return progress;
+}
+
+/** The clean part of one epoch, shuffled: every row but the excluded ones. */
+function cleanBatches(
+  data: EpochSource,
+  epoch: number,
+  excluded: ReadonlySet<string>,
+  options: UnlearnOptions,
+): Observable<TrainBatch> {
+  return data.forEpoch(epoch).pipe(
+    map((b) => selectRows(b, (id) => !excluded.has(id))),
+    toTrainBatches({
+      batchSize: options.batchSize,
+      seed: epochSeed(options.seed, epoch),
+      augment: options.augment,
+      shuffleBuffer: data.cached ? Math.max(1, data.cachedRows) : undefined,
+    }),
+  );
+}
+
+/**
+ * Appends isolated rows to each clean batch, cycling through a seeded permutation of them, so that
+ * every step ascends on some even when the isolated set is smaller than a batch.
+ */
+function withIsolatedRows(
+  isolated: TrainBatch,
+  options: UnlearnOptions,
+  epoch: number,
+): (batch: TrainBatch) => TrainBatch {
+  const n = isolated.ids.length;
+  const perBatch = isolatedRowsPerBatch(n, options.batchSize, options.isolatedPerBatch);
+  const rng = mulberry32(deriveSeed(options.seed, `unlearn-isolated-${epoch}`));
+  let order = shuffleInPlace(
+    Array.from({ length: n }, (_, i) => i),
+    rng,
+  );
+  let next = 0;
+  return (batch) => {
+    const picked = new Set<number>();
+    while (picked.size < perBatch) {
+      if (next >= n) {
+        order = shuffleInPlace(order, rng);
+        next = 0;
+      }
+      picked.add(order[next++] as number);
+    }
+    return concatBatches([batch, selectRows(isolated, (_, i) => picked.has(i))]);
+  };
+}
+
+/**
+ * Isolated rows `joint` unlearning adds to each clean batch: `isolatedPerBatch`, or by default a
+ * quarter of the batch size, and never more than there are.
+ *
+ * @param isolated - how many rows are isolated.
+ * @param batchSize - clean rows per batch.
+ * @param isolatedPerBatch - the user's setting, if any.
+ * @returns the count.
+ */
+export function isolatedRowsPerBatch(isolated: number, batchSize: number, isolatedPerBatch?: number): number {
+  return Math.min(isolated, isolatedPerBatch ?? Math.max(1, Math.ceil(batchSize / 4)));
+}
+
+/** The reference code's unlearning loss: minimise −ℓ (plain gradient ascent on the isolated rows). */
+const negatedCrossEntropy: Objective = (perExample) => tf.neg(tf.mean(perExample)) as tf.Scalar;
+
+async function meanLoss(model: tf.LayersModel, batch: TrainBatch): Promise<number> {
+  const records = await lastValueFrom(of(batch).pipe(scoreLosses(model), toArray()));
+  return records.reduce((s, r) => s + r.loss, 0) / Math.max(1, records.length);
+}

@@ -1,0 +1,148 @@
+import { Command, Option } from 'clipanion';
+import * as t from 'typanion';
+import { LGA_MODES } from '../../abl/isolate.js';
+import { SCORE_METHODS } from '../../abl/scoreRows.js';
+import { UNLEARN_MODES } from '../../abl/unlearn.js';
+import { AUDIT_DEFAULTS, type AuditConfig } from '../../config/auditConfig.js';
+import { isOpenFraction, isStrictlyPositive } from '../../config/validators.js';
+import { BACKEND_NAMES } from '../../train/backend.js';
+import { ARCHITECTURES } from '../../train/models/createModel.js';
+import { DatasetCommand } from '../DatasetCommand.js';
+import { runAuditForCli } from '../runAuditCommand.js';
+
+const isNumber = t.isNumber();
+const positiveInt = t.cascade(isNumber, [t.isInteger(), t.isAtLeast(1)]);
+const fraction = isOpenFraction();
+const positive = isStrictlyPositive();
+const D = AUDIT_DEFAULTS;
+
+/** `abl-audit audit`: the whole ABL audit of one training set. */
+export class AuditCommand extends DatasetCommand {
+  static override paths = [['audit']];
+  static override usage = Command.Usage({
+    category: 'Audit',
+    description: 'find backdoor-poisoned rows with Anti-Backdoor Learning and train a cleaned model',
+    details: `
+      Trains a model on DATASET with local gradient ascent (LGA) for the isolation epochs, recording every row's loss after each epoch; ranks the rows (lowest = most suspicious) and isolates the top \`--isolation-ratio\`; then unlearns them (descending on the rest, ascending on them) under an accuracy guard that rolls back and stops when held-out accuracy drops.
+
+      Writes to OUT: \`quarantine/\` and \`clean/\` (Parquet parts with every original column plus \`abl_loss\`, \`abl_score\`, \`abl_rank\`), \`scores.parquet\` (every row's per-epoch losses, score and rank), \`model/\` (the cleaned TensorFlow.js model; takes raw 0-255 HWC pixels) and \`report.json\` (schema in docs/report-schema.md). Each file is written under a temporary name and renamed when complete.
+
+      With \`--test\` the report has clean accuracy (all classes); with \`--backdoor-test\` (from \`abl-audit poison --test-out\`) the attack success rate for \`--target\` (default: the suspected target class). A \`poisoned\` column in DATASET (benchmark sets) is used only to score the isolation in the report.
+
+      An interrupted audit continues from its last epoch checkpoint with \`--resume\` and ends with the same outputs. Exit codes: 0 ok, 1 error, 2 usage, 3 gate failed (see \`abl-audit run\`).
+    `,
+    examples: [
+      [
+        'Audit the BadNets demo data (about a minute)',
+        '$0 audit fixtures/fashion-mnist-badnets/train.parquet --out out/demo --test fixtures/fashion-mnist/test.parquet --backdoor-test fixtures/fashion-mnist-badnets/test-backdoor.parquet',
+      ],
+      ['Continue an interrupted audit', '$0 audit data/train.parquet --out out/audit --resume'],
+      [
+        "The reference code's sequence, for comparison",
+        '$0 audit data/train.parquet --out out/ref --unlearn-mode reference --lga batch --score final-loss',
+      ],
+    ],
+  });
+
+  input = Option.String({ name: 'dataset' });
+  out = Option.String('--out', { required: true, description: 'Output folder' });
+  test = Option.String('--test', { description: 'Clean test set: report clean accuracy' });
+  backdoorTest = Option.String('--backdoor-test', {
+    description: 'Triggered test set: report attack success rate',
+  });
+  target = Option.String('--target', {
+    description: 'Attack target class for --backdoor-test (default: the suspected target class)',
+    validator: t.cascade(isNumber, [t.isInteger(), t.isAtLeast(0)]),
+  });
+  model = Option.String('--model', D.model, {
+    description: `One of ${ARCHITECTURES.join(', ')} (default ${D.model})`,
+    validator: t.isEnum(ARCHITECTURES),
+  });
+  isolationRatio = Option.String('--isolation-ratio', String(D.isolation.ratio), {
+    description: `Share of rows to isolate and quarantine, in (0, 1) (default ${D.isolation.ratio})`,
+    validator: fraction,
+  });
+  gamma = Option.String('--gamma', String(D.isolation.gamma), {
+    description: `LGA loss floor γ (default ${D.isolation.gamma})`,
+    validator: positive,
+  });
+  isolationEpochs = Option.String('--isolation-epochs', String(D.isolation.epochs), {
+    description: `LGA epochs before isolating (default ${D.isolation.epochs})`,
+    validator: positiveInt,
+  });
+  lga = Option.String('--lga', D.isolation.lga, {
+    description: `LGA form: ${LGA_MODES.join(' or ')} (default ${D.isolation.lga})`,
+    validator: t.isEnum(LGA_MODES),
+  });
+  score = Option.String('--score', D.isolation.score, {
+    description: `Isolation score: ${SCORE_METHODS.join(', ')} (default ${D.isolation.score})`,
+    validator: t.isEnum(SCORE_METHODS),
+  });
+  unlearnMode = Option.String('--unlearn-mode', D.unlearning.mode, {
+    description: `${UNLEARN_MODES.join(' or ')} (default ${D.unlearning.mode})`,
+    validator: t.isEnum(UNLEARN_MODES),
+  });
+  unlearnEpochs = Option.String('--unlearn-epochs', String(D.unlearning.epochs), {
+    description: `Unlearning epochs (reference mode: fine-tuning epochs) (default ${D.unlearning.epochs})`,
+    validator: positiveInt,
+  });
+  maxAccuracyDrop = Option.String('--max-accuracy-drop', String(D.unlearning.maxAccuracyDrop), {
+    description: `Guard: roll back and stop when held-out accuracy falls more than this (default ${D.unlearning.maxAccuracyDrop})`,
+    validator: fraction,
+  });
+  batchSize = Option.String('--batch-size', String(D.batchSize), {
+    description: `Rows per step (default ${D.batchSize})`,
+    validator: positiveInt,
+  });
+  lr = Option.String('--lr', String(D.learningRate), {
+    description: `SGD learning rate (momentum 0.9, Nesterov) (default ${D.learningRate})`,
+    validator: positive,
+  });
+  seed = Option.String('--seed', String(D.seed), {
+    description: `Seed of initialisation, data order and sampling (default ${D.seed})`,
+    validator: t.cascade(isNumber, [t.isInteger()]),
+  });
+  backend = Option.String('--backend', D.backend, {
+    description: `auto (default), ${BACKEND_NAMES.join(', ')}`,
+    validator: t.isEnum(['auto', ...BACKEND_NAMES] as const),
+  });
+  resume = Option.Boolean('--resume', false, {
+    description: 'Continue an interrupted audit in OUT from its last checkpoint',
+  });
+
+  protected async run(): Promise<number> {
+    const config: AuditConfig = {
+      ...D,
+      train: this.input,
+      out: this.out,
+      test: this.test ?? null,
+      backdoorTest: this.backdoorTest ?? null,
+      attackTarget: this.target ?? null,
+      columns: this.overrides(),
+      model: this.model,
+      batchSize: this.batchSize,
+      learningRate: this.lr,
+      seed: this.seed,
+      backend: this.backend,
+      isolation: {
+        epochs: this.isolationEpochs,
+        gamma: this.gamma,
+        lga: this.lga,
+        ratio: this.isolationRatio,
+        score: this.score,
+      },
+      unlearning: {
+        ...D.unlearning,
+        mode: this.unlearnMode,
+        epochs: this.unlearnEpochs,
+        maxAccuracyDrop: this.maxAccuracyDrop,
+      },
+    };
+    return runAuditForCli(config, {
+      stdout: this.context.stdout,
+      stderr: this.context.stderr,
+      quiet: this.quiet,
+      resume: this.resume,
+    });
+  }
+}

@@ -1,0 +1,42 @@
+import { Command, Option } from 'clipanion';
+import { loadPipeline } from '../../config/loadPipeline.js';
+import { BaseCommand } from '../BaseCommand.js';
+import { runAuditForCli } from '../runAuditCommand.js';
+
+/** `abl-audit run`: an audit declared in a pipeline file, with gates. */
+export class RunCommand extends BaseCommand {
+  static override paths = [['run']];
+  static override usage = Command.Usage({
+    category: 'Audit',
+    description: 'run the audit a pipeline file declares, and check its gates',
+    details: `
+      Reads PIPELINE (YAML, schema in pipelines/README.md): inputs, stage parameters, output folder and gates. Paths in it are relative to the file's folder. Unknown or invalid keys are errors (exit code 2) that name the key.
+
+      Runs the same audit as \`abl-audit audit\`, writes every output, then checks the gates: \`fail_if_quarantine_fraction_above\`, \`fail_if_attack_success_above\`, \`fail_if_clean_accuracy_below\`. A failed gate is printed with its value and threshold, recorded in report.json, and makes the command exit with code 3 — so a scheduled retraining job stops before a bad model ships.
+    `,
+    examples: [
+      ['The README demo: audit the BadNets fixture', '$0 run pipelines/demo.yaml'],
+      [
+        'Write somewhere else, continuing an interrupted run',
+        '$0 run pipelines/demo.yaml --out /tmp/demo --resume',
+      ],
+    ],
+  });
+
+  pipeline = Option.String({ name: 'pipeline' });
+  out = Option.String('--out', { description: "Output folder (default: the pipeline's `output`)" });
+  resume = Option.Boolean('--resume', false, {
+    description: 'Continue an interrupted run from its last checkpoint',
+  });
+
+  protected async run(): Promise<number> {
+    const { config, name } = await loadPipeline(this.pipeline, { out: this.out });
+    if (!this.quiet) this.context.stderr.write(`pipeline ${name}: ${config.train} → ${config.out}\n`);
+    return runAuditForCli(config, {
+      stdout: this.context.stdout,
+      stderr: this.context.stderr,
+      quiet: this.quiet,
+      resume: this.resume,
+    });
+  }
+}

@@ -1,0 +1,71 @@
+import type { Writable } from 'node:stream';
+import type { AuditConfig } from '../config/auditConfig.js';
+import { runAudit } from '../pipeline/runAudit.js';
+import type { AuditReport } from '../report/auditReport.js';
+import { createProgress } from './progress.js';
+import { ExitCode } from './reportError.js';
+
+/** Streams and flags shared by `audit` and `run`. */
+export interface AuditCliContext {
+  readonly stdout: Writable;
+  readonly stderr: Writable & { isTTY?: boolean };
+  readonly quiet: boolean;
+  readonly resume: boolean;
+}
+
+/**
+ * Runs an audit for the CLI: progress on stderr, a short summary on stdout, and the exit code (3 when
+ * a gate failed, after every output has been written).
+ */
+export async function runAuditForCli(config: AuditConfig, ctx: AuditCliContext): Promise<number> {
+  const say = (line: string) => {
+    if (!ctx.quiet) ctx.stderr.write(`${line}\n`);
+  };
+  const { report, reportPath } = await runAudit(config, {
+    log: say,
+    resume: ctx.resume,
+    progress: (label, total) => createProgress(ctx.stderr, { label, total, unit: 'rows', quiet: ctx.quiet }),
+  });
+  ctx.stdout.write(summarize(report, reportPath));
+  const failed = report.gates.filter((g) => !g.passed);
+  for (const gate of failed) ctx.stderr.write(`gate failed: ${gate.message}\n`);
+  return failed.length > 0 ? ExitCode.GateFailed : ExitCode.Ok;
+}
+
+function summarize(report: AuditReport, reportPath: string): string {
+  const s = report.summary;
+  const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
+  const target = report.isolation.suspectedTarget;
+  const lines = [
+    `audited ${s.rows} rows: ${s.quarantined} quarantined (${pct(s.quarantinedFraction)})`,
+    target
+      ? `suspected target class: ${target.label}${target.name ? ` (${target.name})` : ''}, ${pct(target.share)} of the quarantine, ${target.lift.toFixed(1)}× its share of the data`
+      : 'suspected target class: none (no class holds a majority of the quarantine)',
+  ];
+  const gt = report.isolation.groundTruth;
+  if (gt) {
+    lines.push(
+      `isolation vs ground truth: precision ${pct(gt.precision)}, recall ${gt.recall === null ? 'n/a' : pct(gt.recall)}, AUROC ${gt.auroc === null ? 'n/a' : gt.auroc.toFixed(3)}`,
+    );
+  }
+  const before = report.metrics.afterIsolation;
+  const after = report.metrics.cleanedModel;
+  if (after.cleanAccuracy) {
+    lines.push(
+      `clean accuracy (all classes): ${pct(after.cleanAccuracy.value)}${before.cleanAccuracy ? ` (after isolation ${pct(before.cleanAccuracy.value)})` : ''}`,
+    );
+  }
+  if (after.attackSuccessRate) {
+    lines.push(
+      `attack success rate (target ${after.attackSuccessRate.target}): ${pct(after.attackSuccessRate.value)}${before.attackSuccessRate ? ` (after isolation ${pct(before.attackSuccessRate.value)})` : ''}`,
+    );
+  }
+  if (report.unlearning.guard.stopped)
+    lines.push('unlearning was stopped by the accuracy guard (rolled back to the last good epoch)');
+  for (const gate of report.gates) lines.push(`gate ${gate.passed ? 'passed' : 'FAILED'}: ${gate.message}`);
+  const out = reportPath.replace(/report\.json$/, '');
+  lines.push(
+    `outputs: ${out}quarantine/, ${out}clean/, ${out}scores.parquet, ${out}${report.outputs.model}/, ${reportPath}`,
+  );
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,138 @@
+import type { LgaMode } from '../abl/isolate.js';
+import type { ScoreMethod } from '../abl/scoreRows.js';
+import type { UnlearnMode } from '../abl/unlearn.js';
+import type { ColumnOverrides } from '../data/inferColumns.js';
+import type { Architecture } from '../train/models/createModel.js';
+import type { BackendName } from '../train/types.js';
+
+/** The isolation stage's parameters. */
+export interface IsolationConfig {
+  /** LGA epochs before isolating (default 2: on Fashion-MNIST precision peaks early; see the README). */
+  readonly epochs: number;
+  /** LGA's loss floor γ (default 0.5, the paper's). */
+  readonly gamma: number;
+  /**
+   * `batch` (the reference code's `sign(mean ℓ − γ)·mean ℓ`, default: it isolated better in our
+   * measurements, see the README) or `per-example` (the paper's formula).
+   */
+  readonly lga: LgaMode;
+  /** Share of rows to isolate and quarantine (default 0.01, the paper's). */
+  readonly ratio: number;
+  /** How rows are ranked (default `target-class`). */
+  readonly score: ScoreMethod;
+}
+
+/** The retrain-and-unlearn stage's parameters. */
+export interface UnlearningConfig {
+  /** `joint` (default: the paper's global gradient ascent) or `reference` (the reference code's sequence). */
+  readonly mode: UnlearnMode;
+  /** `joint`: epochs of joint descent/ascent; `reference`: fine-tuning epochs (default 4). */
+  readonly epochs: number;
+  /** Learning rate of those epochs (default 0.005, half the isolation rate; null: the training rate). */
+  readonly learningRate: number | null;
+  /** Isolated rows added to every clean batch in `joint` mode (default null: a quarter of the batch). */
+  readonly isolatedPerBatch: number | null;
+  /** The guard: stop and roll back when held-out accuracy falls more than this (default 0.03). */
+  readonly maxAccuracyDrop: number;
+  /**
+   * The backdoor probe: stop and roll back when the share of suspect rows (the lower part of the
+   * suspected target class, never trained on) predicted as the target rises more than this above its
+   * lowest (default 0.015): the backdoor is being learned again from poison left in the clean part.
+   * Null disables it.
+   */
+  readonly maxProbeRise: number | null;
+  /** Share of the clean part held out for the guard (default 0.05, at most 2,000 rows). */
+  readonly holdoutFraction: number;
+  /**
+   * Rows of the suspected target class that score at or below this quantile of their class are
+   * neither trained on nor used by the guard (default 0.5): at 10% poisoning half the target class
+   * is poison, and training on it would teach the backdoor again. 0 trains on all of them.
+   */
+  readonly distrustTargetQuantile: number;
+  /**
+   * After each unlearning epoch, rows of the suspected target class whose loss under the current model
+   * exceeds this (nats) stop being trained on (default 2.3 ≈ ln 10: the model gives their label under
+   * 10%). Once the backdoor weakens, poisoned rows left in the clean part look mislabelled; training on
+   * them would teach the backdoor again. Null disables it.
+   */
+  readonly distrustLoss: number | null;
+  /**
+   * Find a pixel pattern the isolated rows share and other classes lack (a patch trigger), and do not
+   * train on the suspected class's rows that carry it (default true): they are poison the isolation
+   * budget left in the clean part.
+   */
+  readonly triggerFilter: boolean;
+  /** `reference` mode: unlearning epochs after fine-tuning, the first only evaluating (default 5). */
+  readonly referenceUnlearnEpochs: number;
+  /** `reference` mode: learning rate of those epochs (default 0.0005). */
+  readonly referenceLearningRate: number;
+}
+
+/** Gates: conditions under which a run fails with exit code 3 after writing its outputs. */
+export interface GatesConfig {
+  /** Fail when more than this share of rows is quarantined. */
+  readonly failIfQuarantineFractionAbove: number | null;
+  /** Fail when the cleaned model's attack success rate (needs a backdoor test set) is above this. */
+  readonly failIfAttackSuccessAbove: number | null;
+  /** Fail when the cleaned model's clean accuracy (needs a test set) is below this. */
+  readonly failIfCleanAccuracyBelow: number | null;
+}
+
+/** Everything an audit needs, validated once at the edge (CLI flags or a pipeline file). */
+export interface AuditConfig {
+  /** Training data: a Parquet/Arrow file or a folder of them. */
+  readonly train: string;
+  /** Output folder. */
+  readonly out: string;
+  /** Clean test set, for clean accuracy. */
+  readonly test: string | null;
+  /** Triggered test set (from `abl-audit poison --test-out`), for attack success. */
+  readonly backdoorTest: string | null;
+  /** The attack's target class for attack success; null: the suspected target class. */
+  readonly attackTarget: number | null;
+  readonly columns: ColumnOverrides;
+  readonly model: Architecture;
+  readonly batchSize: number;
+  /** SGD (momentum 0.9, Nesterov) learning rate of isolation and, by default, unlearning (0.01). */
+  readonly learningRate: number;
+  readonly augment: 'auto' | 'on' | 'off';
+  readonly seed: number;
+  readonly backend: 'auto' | BackendName;
+  readonly isolation: IsolationConfig;
+  readonly unlearning: UnlearningConfig;
+  readonly gates: GatesConfig;
+}
+
+/** Defaults of every parameter an audit has; they run the Fashion-MNIST fixture in about a minute. */
+export const AUDIT_DEFAULTS = {
+  test: null,
+  backdoorTest: null,
+  attackTarget: null,
+  columns: {},
+  model: 'small-cnn',
+  batchSize: 64,
+  learningRate: 0.01,
+  augment: 'off',
+  seed: 1,
+  backend: 'auto',
+  isolation: { epochs: 2, gamma: 0.5, lga: 'batch', ratio: 0.01, score: 'target-class' },
+  unlearning: {
+    mode: 'joint',
+    epochs: 4,
+    learningRate: 0.005,
+    isolatedPerBatch: null,
+    maxAccuracyDrop: 0.03,
+    maxProbeRise: 0.015,
+    holdoutFraction: 0.05,
+    distrustTargetQuantile: 0.5,
+    distrustLoss: 2.3,
+    triggerFilter: true,
+    referenceUnlearnEpochs: 5,
+    referenceLearningRate: 5e-4,
+  },
+  gates: {
+    failIfQuarantineFractionAbove: null,
+    failIfAttackSuccessAbove: null,
+    failIfCleanAccuracyBelow: null,
+  },
+} as const satisfies Omit<AuditConfig, 'train' | 'out'>;

@@ -1,0 +1,201 @@
+import type { UnlearnEpochRecord } from '../abl/unlearn.js';
+import type { IsolationMetrics } from './isolationMetrics.js';
+
+/** Value of `schema` in every report.json this version writes. Bumped on any incompatible change. */
+export const REPORT_SCHEMA = 'abl-audit/report@1';
+
+/** An input file, tied to its exact bytes. */
+export interface ReportFile {
+  readonly path: string;
+  readonly bytes: number;
+  readonly sha256: string;
+}
+
+/** One class's rows and quarantined rows. */
+export interface ReportClassCount {
+  readonly label: number;
+  readonly name: string | null;
+  readonly rows: number;
+  readonly quarantined: number;
+}
+
+/** Accuracy with the convention it was measured under. */
+export interface ReportAccuracy {
+  /** Share of rows predicted as their label, over **all** classes (the target class included). */
+  readonly value: number;
+  readonly rows: number;
+  readonly perClass: readonly {
+    readonly label: number;
+    readonly accuracy: number | null;
+    readonly rows: number;
+  }[];
+  readonly convention: 'all-classes';
+}
+
+/** Attack success rate with the convention it was measured under. */
+export interface ReportAttackSuccess {
+  readonly value: number;
+  readonly rows: number;
+  readonly target: number;
+  /** Where `target` came from: the user's `--target`, or the audit's suspected target class. */
+  readonly targetFrom: 'given' | 'suspected';
+  readonly convention: 'triggered-non-target-rows';
+}
+
+/** Metrics of a model when the data to measure them was given. */
+export interface ReportModelMetrics {
+  readonly cleanAccuracy: ReportAccuracy | null;
+  /** The suspected target class's own accuracy on the clean test set (null without --test). */
+  readonly targetClassAccuracy: number | null;
+  readonly attackSuccessRate: ReportAttackSuccess | null;
+}
+
+/** One unlearning epoch: what the unlearning stage recorded, plus the test-set metrics after it. */
+export interface ReportUnlearnEpoch extends UnlearnEpochRecord {
+  /** On the test sets when given, after this epoch (null when not given). */
+  readonly cleanAccuracy: number | null;
+  readonly attackSuccessRate: number | null;
+}
+
+/** A gate from a pipeline file and its outcome. */
+export interface ReportGate {
+  readonly name: string;
+  readonly threshold: number;
+  /** The measured value; null when it could not be measured (the gate then fails). */
+  readonly value: number | null;
+  readonly passed: boolean;
+  readonly message: string;
+}
+
+/**
+ * The audit report, `OUT/report.json`. Documented field by field in docs/report-schema.md; every field
+ * is always present (null where it does not apply), so consumers need no existence checks.
+ */
+export interface AuditReport {
+  readonly schema: typeof REPORT_SCHEMA;
+  readonly tool: { readonly name: 'abl-audit'; readonly version: string };
+  readonly createdAt: string;
+  /** `passed` when every gate passed (or there were none), else `gate-failed`. */
+  readonly status: 'passed' | 'gate-failed';
+  readonly summary: {
+    readonly rows: number;
+    readonly quarantined: number;
+    readonly quarantinedFraction: number;
+    readonly suspectedTargetClass: number | null;
+    readonly suspectedTargetClassName: string | null;
+    readonly cleanAccuracy: number | null;
+    readonly attackSuccessRate: number | null;
+  };
+  readonly inputs: {
+    readonly train: { readonly path: string; readonly files: readonly ReportFile[] };
+    readonly test: { readonly path: string; readonly files: readonly ReportFile[] } | null;
+    readonly backdoorTest: { readonly path: string; readonly files: readonly ReportFile[] } | null;
+  };
+  readonly data: {
+    readonly rows: number;
+    readonly numClasses: number;
+    readonly classNames: readonly string[] | null;
+    readonly imageShape: { readonly height: number; readonly width: number; readonly channels: number };
+    readonly columns: { readonly image: string; readonly label: string; readonly id: string | null };
+    readonly perClass: readonly ReportClassCount[];
+    readonly perSource: readonly {
+      readonly file: string;
+      readonly rows: number;
+      readonly quarantined: number;
+    }[];
+  };
+  readonly isolation: {
+    /** The score rows were ranked by, and what it means. */
+    readonly score: string;
+    readonly scoreDescription: string;
+    readonly lga: string;
+    readonly gamma: number;
+    readonly epochs: number;
+    readonly ratio: number;
+    readonly isolated: number;
+    /**
+     * `target-class` score: each class's gap between its median score and the mean of its lowest
+     * scores (index = label); the class with the largest gap is ranked first. Null for other scores.
+     */
+    readonly classGaps: readonly (number | null)[] | null;
+    /** `target-class` score: the largest gap over the median gap; a class is ranked first only at ≥ 2.5. */
+    readonly targetStandout: number | null;
+    /**
+     * The class the isolated rows concentrate in: `share` of the isolated rows belong to it, `lift` times
+     * its share of the data. Null when no class holds a majority of the isolated rows.
+     */
+    readonly suspectedTarget: {
+      readonly label: number;
+      readonly name: string | null;
+      readonly share: number;
+      readonly lift: number;
+    } | null;
+    /** Per isolation epoch: the training objective and loss quantiles of isolated vs kept rows. */
+    readonly epochsDetail: readonly {
+      readonly epoch: number;
+      readonly meanObjective: number;
+      readonly isolated: { readonly median: number; readonly q10: number; readonly q90: number };
+      readonly kept: { readonly median: number; readonly q10: number; readonly q90: number };
+    }[];
+    /** Isolation quality against the input's `poisoned` column; null when it has none. */
+    readonly groundTruth: IsolationMetrics | null;
+  };
+  readonly outputs: {
+    readonly quarantine: readonly string[];
+    readonly clean: readonly string[];
+    readonly scores: string;
+    readonly model: string;
+    readonly report: string;
+  };
+  readonly unlearning: {
+    readonly mode: string;
+    /**
+     * Whether the isolated rows were unlearned (ascended on). In `joint` mode they are only when a
+     * suspected target class stood out; otherwise they were just left out of training.
+     */
+    readonly ascended: boolean;
+    /**
+     * The pixel pattern the isolated rows share (a patch trigger), when one separates them from other
+     * classes: its size in pixels, the distance threshold, and how many more rows of the suspected
+     * class carry it (not trained on during unlearning). Null when none was found or the filter is off.
+     */
+    readonly triggerFilter: {
+      readonly pixels: number;
+      readonly threshold: number;
+      readonly rows: number;
+    } | null;
+    readonly epochs: readonly ReportUnlearnEpoch[];
+    readonly guard: {
+      readonly rows: number;
+      readonly maxDrop: number;
+      readonly initialAccuracy: number;
+      readonly finalAccuracy: number;
+      readonly stopped: boolean;
+      readonly probeRows: number;
+      readonly maxProbeRise: number | null;
+      readonly initialProbeRate: number | null;
+      readonly lowestProbeRate: number | null;
+      readonly probeRule: string;
+      readonly rowsRule: string;
+    };
+  };
+  readonly metrics: {
+    /** The model after isolation, before unlearning (the backdoored starting point). */
+    readonly afterIsolation: ReportModelMetrics;
+    /** The cleaned model in OUT/model. */
+    readonly cleanedModel: ReportModelMetrics;
+  };
+  readonly gates: readonly ReportGate[];
+  readonly parameters: Readonly<Record<string, unknown>>;
+  readonly seed: number;
+  readonly backend: {
+    readonly name: string;
+    readonly tfBackend: string;
+    readonly threads: number;
+    readonly skipped: readonly { readonly name: string; readonly reason: string }[];
+  };
+  readonly versions: Readonly<Record<string, string>>;
+  /** Wall-clock seconds per stage (of this invocation; `resumed` says whether earlier ones did part). */
+  readonly timings: Readonly<Record<string, number>>;
+  readonly resumed: boolean;
+}

@@ -1,0 +1,71 @@
+import type { GatesConfig } from '../config/auditConfig.js';
+import type { ReportGate } from './auditReport.js';
+
+/** The measured values gates are checked against. */
+export interface GateValues {
+  readonly quarantinedFraction: number;
+  readonly attackSuccessRate: number | null;
+  readonly cleanAccuracy: number | null;
+}
+
+/**
+ * Checks a pipeline's gates. A gate whose value could not be measured (an attack-success gate without
+ * a backdoor test set) fails, saying why: a gate that silently passes would be worse than none.
+ *
+ * @param gates - the configured thresholds (null = no gate).
+ * @param values - what the audit measured.
+ * @returns one entry per configured gate.
+ */
+export function evaluateGates(gates: GatesConfig, values: GateValues): ReportGate[] {
+  const out: ReportGate[] = [];
+  const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
+  const check = (
+    name: string,
+    threshold: number | null,
+    value: number | null,
+    failsWhen: 'above' | 'below',
+    needs: string,
+  ) => {
+    if (threshold === null) return;
+    if (value === null) {
+      out.push({
+        name,
+        threshold,
+        value,
+        passed: false,
+        message: `${name}: cannot be checked without ${needs}`,
+      });
+      return;
+    }
+    const passed = failsWhen === 'above' ? value <= threshold : value >= threshold;
+    out.push({
+      name,
+      threshold,
+      value,
+      passed,
+      message: `${name}: ${pct(value)} ${passed ? (failsWhen === 'above' ? '≤' : '≥') : failsWhen === 'above' ? '>' : '<'} ${pct(threshold)}`,
+    });
+  };
+  check(
+    'fail_if_quarantine_fraction_above',
+    gates.failIfQuarantineFractionAbove,
+    values.quarantinedFraction,
+    'above',
+    'data',
+  );
+  check(
+    'fail_if_attack_success_above',
+    gates.failIfAttackSuccessAbove,
+    values.attackSuccessRate,
+    'above',
+    'a backdoor test set',
+  );
+  check(
+    'fail_if_clean_accuracy_below',
+    gates.failIfCleanAccuracyBelow,
+    values.cleanAccuracy,
+    'below',
+    'a test set',
+  );
+  return out;
+}

@@ -1,0 +1,305 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { WORK_DIR } from '../../src/pipeline/auditCheckpoint.js';
+import { REPORT_SCHEMA } from '../../src/report/auditReport.js';
+import { runCli } from '../cli/runCli.js';
+import { duckRows, sqlString } from '../helpers/duckdb.js';
+import { predictWithPlainTfjs } from '../helpers/plainTfjs.js';
+import { useTempDir } from '../helpers/tempDir.js';
+
+// The whole audit on the BadNets fixture (3,000 rows, 270 poisoned), with few epochs so that CI stays
+// fast: outputs, determinism, resume after a kill, and gates.
+const TRAIN = resolve('fixtures/fashion-mnist-badnets/train.parquet');
+const TEST = resolve('fixtures/fashion-mnist/test.parquet');
+const BACKDOOR = resolve('fixtures/fashion-mnist-badnets/test-backdoor.parquet');
+const BIN = resolve('bin/abl-audit.js');
+const ARGS = [
+  '--isolation-epochs',
+  '2',
+  '--unlearn-epochs',
+  '1',
+  '--seed',
+  '7',
+  '--backend',
+  'wasm',
+  '--quiet',
+];
+
+const tmp = useTempDir('audit-');
+let first: string;
+let firstRun: Awaited<ReturnType<typeof runCli>>;
+
+const q = (sql: string) => duckRows(sql);
+const parts = (out: string, part: string) => sqlString(join(out, part, '*.parquet'));
+
+async function quarantineIds(out: string): Promise<string[]> {
+  return (await q(`SELECT id FROM read_parquet(${parts(out, 'quarantine')}) ORDER BY id`)).map((r) =>
+    String(r[0]),
+  );
+}
+
+beforeAll(async () => {
+  first = join(tmp.path, 'first');
+  firstRun = await runCli(
+    'audit',
+    TRAIN,
+    '--out',
+    first,
+    '--test',
+    TEST,
+    '--backdoor-test',
+    BACKDOOR,
+    ...ARGS,
+  );
+}, 240_000);
+
+describe('abl-audit audit on the BadNets fixture', () => {
+  it('succeeds and prints a summary naming the outputs', () => {
+    expect(firstRun.stderr).toBe('');
+    expect(firstRun.code).toBe(0);
+    expect(firstRun.stdout).toMatch(/audited 3000 rows: 30 quarantined \(1\.00%\)/);
+    expect(firstRun.stdout).toMatch(/suspected target class: 0 \(T-shirt\/top\)/);
+    expect(firstRun.stdout).toMatch(/clean accuracy \(all classes\): \d+\.\d+%/);
+    expect(firstRun.stdout).toMatch(/attack success rate \(target 0\): \d+\.\d+%/);
+    expect(firstRun.stdout).toContain(join(first, 'report.json'));
+  });
+
+  it('splits every row into quarantine or clean exactly once, columns and values unchanged', async () => {
+    const [[qRows, cRows]] = (await q(
+      `SELECT (SELECT count(*) FROM read_parquet(${parts(first, 'quarantine')})), (SELECT count(*) FROM read_parquet(${parts(first, 'clean')}))`,
+    )) as [[bigint, bigint]];
+    expect(Number(qRows)).toBe(30);
+    expect(Number(cRows)).toBe(2970);
+    const [[distinct, missing, unchanged]] = (await q(
+      `WITH parts AS (SELECT * FROM read_parquet(${parts(first, 'quarantine')}) UNION ALL SELECT * FROM read_parquet(${parts(first, 'clean')})),
+            src AS (SELECT * FROM read_parquet(${sqlString(TRAIN)}))
+       SELECT (SELECT count(DISTINCT id) FROM parts),
+              (SELECT count(*) FROM src WHERE id NOT IN (SELECT id FROM parts)),
+              (SELECT count(*) FROM parts p JOIN src s USING (id)
+                 WHERE p.image = s.image AND p.label = s.label AND p.poisoned = s.poisoned
+                   AND p.label_original IS NOT DISTINCT FROM s.label_original)`,
+    )) as [[bigint, bigint, bigint]];
+    expect(Number(distinct)).toBe(3000);
+    expect(Number(missing)).toBe(0);
+    expect(Number(unchanged)).toBe(3000);
+    const columns = async (file: string) =>
+      (await q(`DESCRIBE SELECT * FROM read_parquet(${file})`)).map((r) => r[0]);
+    const original = await columns(sqlString(TRAIN));
+    expect(original).toContain('poisoned');
+    const withScores = [...original, 'abl_loss', 'abl_score', 'abl_rank'];
+    expect(await columns(parts(first, 'quarantine'))).toEqual(withScores);
+    expect(await columns(parts(first, 'clean'))).toEqual(withScores);
+    const [[maxRank]] = (await q(
+      `SELECT max(abl_rank) FROM read_parquet(${parts(first, 'quarantine')})`,
+    )) as [[number]];
+    expect(maxRank).toBe(29);
+  });
+
+  it('writes scores.parquet: every row, its loss per isolation epoch, score and rank', async () => {
+    const file = sqlString(join(first, 'scores.parquet'));
+    const columns = (await q(`DESCRIBE SELECT * FROM read_parquet(${file})`)).map((r) => r[0]);
+    expect(columns).toEqual([
+      'id',
+      'label',
+      'loss_epoch_1',
+      'loss_epoch_2',
+      'abl_score',
+      'abl_rank',
+      'abl_isolated',
+    ]);
+    const [[rows, ranks, minRank, maxRank, isolated]] = (await q(
+      `SELECT count(*), count(DISTINCT abl_rank), min(abl_rank), max(abl_rank), count(*) FILTER (WHERE abl_isolated) FROM read_parquet(${file})`,
+    )) as [[bigint, bigint, number, number, bigint]];
+    expect([Number(rows), Number(ranks), minRank, maxRank, Number(isolated)]).toEqual([
+      3000, 3000, 0, 2999, 30,
+    ]);
+    const isolatedIds = (await q(`SELECT id FROM read_parquet(${file}) WHERE abl_isolated ORDER BY id`)).map(
+      (r) => String(r[0]),
+    );
+    expect(isolatedIds).toEqual(await quarantineIds(first));
+  });
+
+  it('writes a versioned report.json with inputs, counts, parameters, metrics and ground-truth scores', async () => {
+    const report = JSON.parse(await readFile(join(first, 'report.json'), 'utf8'));
+    expect(report.schema).toBe(REPORT_SCHEMA);
+    expect(report.status).toBe('passed');
+    expect(report.summary).toMatchObject({ rows: 3000, quarantined: 30, suspectedTargetClass: 0 });
+    expect(report.inputs.train.files[0]).toMatchObject({
+      path: TRAIN,
+      sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
+    expect(report.inputs.test.files).toHaveLength(1);
+    expect(report.data.perClass.reduce((s: number, c: { quarantined: number }) => s + c.quarantined, 0)).toBe(
+      30,
+    );
+    expect(report.data.perSource).toEqual([{ file: TRAIN, rows: 3000, quarantined: 30 }]);
+    expect(report.isolation).toMatchObject({
+      score: 'target-class',
+      lga: 'batch',
+      gamma: 0.5,
+      epochs: 2,
+      isolated: 30,
+    });
+    expect(report.isolation.epochsDetail).toHaveLength(2);
+    // Ground truth is read for scoring only: 270 poisoned rows, precision measured on the 30 isolated.
+    expect(report.isolation.groundTruth).toMatchObject({ poisoned: 270, isolated: 30 });
+    expect(report.isolation.groundTruth.precision).toBeGreaterThanOrEqual(0.9);
+    expect(report.unlearning.epochs).toHaveLength(1);
+    expect(report.metrics.cleanedModel.cleanAccuracy).toMatchObject({ rows: 500, convention: 'all-classes' });
+    expect(report.metrics.cleanedModel.attackSuccessRate).toMatchObject({
+      target: 0,
+      targetFrom: 'suspected',
+    });
+    expect(report.metrics.afterIsolation.attackSuccessRate.value).toBeGreaterThan(0);
+    expect(report.seed).toBe(7);
+    expect(report.backend.name).toBe('wasm');
+    expect(Object.keys(report.versions)).toEqual(
+      expect.arrayContaining(['abl-audit', 'node', 'tfjs-core', 'apache-arrow', 'parquet-wasm', 'rxjs']),
+    );
+    expect(report.parameters).toMatchObject({
+      model: 'small-cnn',
+      batchSize: 64,
+      isolation: { ratio: 0.01 },
+    });
+    for (const stage of ['read', 'isolation', 'quarantine', 'unlearning', 'export', 'total']) {
+      expect(report.timings[stage]).toBeGreaterThan(0);
+    }
+    expect(existsSync(join(first, WORK_DIR))).toBe(false);
+  });
+
+  it('exports a model that plain tfjs loads, with its input contract in model.json', async () => {
+    const json = JSON.parse(await readFile(join(first, 'model', 'model.json'), 'utf8'));
+    expect(json.userDefinedMetadata).toMatchObject({
+      inputShape: { height: 28, width: 28, channels: 1 },
+      channelOrder: 'HWC',
+      pixelScaling: { inputRange: [0, 255], inModel: true },
+      output: 'logits',
+      numClasses: 10,
+    });
+    expect(json.userDefinedMetadata.classNames[0]).toBe('T-shirt/top');
+    const out = await predictWithPlainTfjs(
+      join(first, 'model'),
+      new Array(2 * 28 * 28).fill(128),
+      [2, 28, 28, 1],
+    );
+    expect(out).toHaveLength(20);
+    expect(out.every(Number.isFinite)).toBe(true);
+  });
+
+  it('gives identical quarantine ids and scores with the same seed, input and backend', async () => {
+    const again = join(tmp.path, 'again');
+    const run = await runCli('audit', TRAIN, '--out', again, ...ARGS);
+    expect(run.code).toBe(0);
+    expect(await quarantineIds(again)).toEqual(await quarantineIds(first));
+    const diff = await q(
+      `SELECT count(*) FROM read_parquet(${sqlString(join(first, 'scores.parquet'))}) a JOIN read_parquet(${sqlString(join(again, 'scores.parquet'))}) b USING (id) WHERE a.abl_score <> b.abl_score OR a.abl_rank <> b.abl_rank`,
+    );
+    expect(Number(diff[0]?.[0])).toBe(0);
+  }, 240_000);
+
+  it('resumes a run killed mid-isolation and ends with the same quarantine and model', async () => {
+    const out = join(tmp.path, 'killed');
+    const child = spawn(
+      process.execPath,
+      [BIN, 'audit', TRAIN, '--out', out, '--test', TEST, '--backdoor-test', BACKDOOR, ...ARGS],
+      {
+        stdio: 'ignore',
+      },
+    );
+    // Kill it as soon as the first isolation epoch's checkpoint exists: mid-isolation.
+    const runJson = join(out, WORK_DIR, 'run.json');
+    for (let i = 0; i < 600 && !existsSync(runJson); i++) await sleep(100);
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    expect(existsSync(runJson)).toBe(true);
+    expect(JSON.parse(await readFile(runJson, 'utf8'))).toMatchObject({ phase: 'isolation', epochs: 1 });
+    expect(existsSync(join(out, 'report.json'))).toBe(false);
+
+    const resumed = await runCli(
+      'audit',
+      TRAIN,
+      '--out',
+      out,
+      '--test',
+      TEST,
+      '--backdoor-test',
+      BACKDOOR,
+      ...ARGS,
+      '--resume',
+    );
+    expect(resumed.code).toBe(0);
+    expect(await quarantineIds(out)).toEqual(await quarantineIds(first));
+    const report = JSON.parse(await readFile(join(out, 'report.json'), 'utf8'));
+    expect(report.resumed).toBe(true);
+    const weights = async (dir: string) => readFile(join(dir, 'model', 'weights.bin'));
+    expect(Buffer.compare(await weights(out), await weights(first))).toBe(0);
+  }, 240_000);
+
+  it('refuses to resume a checkpoint of other parameters', async () => {
+    const out = join(tmp.path, 'other');
+    const child = spawn(process.execPath, [BIN, 'audit', TRAIN, '--out', out, ...ARGS], { stdio: 'ignore' });
+    const runJson = join(out, WORK_DIR, 'run.json');
+    for (let i = 0; i < 600 && !existsSync(runJson); i++) await sleep(100);
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    const run = await runCli('audit', TRAIN, '--out', out, ...ARGS, '--gamma', '0.4', '--resume');
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/interrupted audit of other inputs or parameters/);
+  }, 240_000);
+});
+
+describe('abl-audit run PIPELINE', () => {
+  it('runs a pipeline file and exits 3 naming the gate that failed, after writing every output', async () => {
+    const dir = await tmp.sub('pipeline');
+    const file = join(dir, 'strict.yaml');
+    await writeFile(
+      file,
+      [
+        'version: 1',
+        'name: strict',
+        'inputs:',
+        `  train: ${TRAIN}`,
+        `  test: ${TEST}`,
+        'output: out',
+        'seed: 3',
+        'backend: wasm',
+        'isolation: { epochs: 1 }',
+        'unlearning: { epochs: 1 }',
+        'gates:',
+        '  fail_if_quarantine_fraction_above: 0.005',
+        '  fail_if_clean_accuracy_below: 0.01',
+        '  fail_if_attack_success_above: 0.5',
+      ].join('\n'),
+    );
+    const run = await runCli('run', file, '--quiet');
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/gate failed: fail_if_quarantine_fraction_above: 1\.00% > 0\.50%/);
+    expect(run.stderr).toMatch(
+      /gate failed: fail_if_attack_success_above: cannot be checked without a backdoor test set/,
+    );
+    expect(run.stderr).not.toMatch(/fail_if_clean_accuracy_below/);
+    const report = JSON.parse(await readFile(join(dir, 'out', 'report.json'), 'utf8'));
+    expect(report.status).toBe('gate-failed');
+    expect(report.gates.map((g: { passed: boolean }) => g.passed)).toEqual([false, false, true]);
+    expect((await readdir(join(dir, 'out'))).sort()).toEqual([
+      'clean',
+      'model',
+      'quarantine',
+      'report.json',
+      'scores.parquet',
+    ]);
+  }, 240_000);
+
+  it('rejects an invalid pipeline file with exit code 2, naming the key', async () => {
+    const file = join(await tmp.sub('bad'), 'bad.yaml');
+    await writeFile(file, `version: 1\ninputs: { train: x.parquet }\noutput: out\nisolation: { ratio: 3 }\n`);
+    const run = await runCli('run', file);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/ABL302/);
+    expect(run.stderr).toMatch(/isolation\.ratio/);
+  });
+});

@@ -1,0 +1,152 @@
+import type * as tf from '@tensorflow/tfjs';
+import { from } from 'rxjs';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type UnlearnOptions, unlearn } from '../../../src/abl/unlearn.js';
+import { ErrorCode } from '../../../src/errors.js';
+import { epochSource } from '../../../src/train/batches/epochs.js';
+import { concatBatches, selectRows } from '../../../src/train/batches/selectRows.js';
+import { createModel } from '../../../src/train/models/createModel.js';
+import { createOptimizer, type TrainOptimizer } from '../../../src/train/optim.js';
+import { rejection } from '../../helpers/errors.js';
+import { expectNoLeakedTensors, separableBatches, useCpuBackend } from '../../helpers/tf.js';
+
+useCpuBackend();
+
+const SHAPE = { height: 8, width: 8, channels: 1 };
+const batches = separableBatches({ shape: SHAPE, numClasses: 3, batches: 4, batchSize: 24, seed: 3 });
+const all = concatBatches(batches);
+const data = epochSource(() => from(batches), { cache: true });
+// Rows r0, r3, r6 … (class 0) up to r27 are "isolated"; rows 80+ are the guard's held-out rows.
+const isolatedIds = new Set(all.ids.filter((_, i) => i % 3 === 0 && i < 30));
+const holdout = new Set(all.ids.filter((_, i) => i >= 80));
+const isolated = selectRows(all, (id) => isolatedIds.has(id));
+const guardRows = selectRows(all, (id) => holdout.has(id));
+
+let model: tf.LayersModel;
+let optimizer: TrainOptimizer;
+beforeEach(() => {
+  model = createModel({ architecture: 'small-cnn', inputShape: SHAPE, numClasses: 3, seed: 5 });
+  optimizer = createOptimizer({ kind: 'sgd', lr: 0.05, momentum: 0.9, nesterov: true });
+});
+afterEach(() => {
+  model.dispose();
+  optimizer.dispose();
+});
+
+function options(overrides: Partial<UnlearnOptions> = {}): UnlearnOptions {
+  return {
+    mode: 'joint',
+    epochs: 2,
+    batchSize: 16,
+    learningRate: 0.05,
+    seed: 1,
+    firstEpoch: 2,
+    augment: false,
+    isolated,
+    excluded: new Set([...isolatedIds, ...holdout]),
+    guard: { rows: guardRows, maxDrop: 1 },
+    ...overrides,
+  };
+}
+
+describe('unlearn', () => {
+  it('joint mode: one record per epoch, isolated rows ascended in every step, no tensors leaked', async () => {
+    const steps: number[] = [];
+    // The optimizer's momentum buffers (one per trainable weight) are the only tensors that remain.
+    const progress = await expectNoLeakedTensors(
+      () => unlearn(model, optimizer, data, options({ onStep: (_, s) => steps.push(s.rows) })),
+      model.trainableWeights.length,
+    );
+    expect(progress.history.map((h) => [h.epoch, h.phase, h.rolledBack])).toEqual([
+      [1, 'joint', false],
+      [2, 'joint', false],
+    ]);
+    // 96 rows − 10 isolated − 16 held out = 70 clean rows: batches of 16 (+ 4 isolated each) and a last of 6 (+ 4).
+    expect(steps).toEqual([20, 20, 20, 20, 10, 20, 20, 20, 20, 10]);
+    // The isolated rows' loss is pushed up, past chance level (ln 3) while the model learns the rest.
+    expect(progress.history[1]?.isolatedLoss).toBeGreaterThan(Math.log(3));
+    expect(progress.history[1]?.guardAccuracy).toBeGreaterThan(0.5);
+    expect(progress.stopped).toBe(false);
+    expect(progress.epochsDone).toBe(2);
+  });
+
+  it('joint mode without ascent trains on the clean part only', async () => {
+    const steps: number[] = [];
+    const progress = await unlearn(
+      model,
+      optimizer,
+      data,
+      options({ epochs: 1, ascend: false, onStep: (_, s) => steps.push(s.rows) }),
+    );
+    expect(steps).toEqual([16, 16, 16, 16, 6]);
+    expect(progress.history[0]?.phase).toBe('joint');
+  });
+
+  it('reference mode: fine-tuning epochs, then an evaluation-only epoch, then unlearning epochs', async () => {
+    const progress = await unlearn(
+      model,
+      optimizer,
+      data,
+      options({ mode: 'reference', epochs: 1, referenceUnlearnEpochs: 3, unlearnLearningRate: 0.01 }),
+    );
+    expect(progress.history.map((h) => [h.phase, h.meanObjective === null])).toEqual([
+      ['fine-tune', false],
+      ['evaluate', true],
+      ['unlearn', false],
+      ['unlearn', false],
+    ]);
+    expect(progress.history.slice(2).map((h) => h.learningRate)).toEqual([0.01, 0.01]);
+  });
+
+  it('rolls back to the previous epoch and stops when held-out accuracy falls past the bound', async () => {
+    // Learn the task first, then unlearn with an absurd learning rate that wrecks the model.
+    await unlearn(model, optimizer, data, options());
+    const before = model.getWeights().map((w) => Array.from(w.dataSync()));
+    const progress = await unlearn(
+      model,
+      optimizer,
+      data,
+      options({ learningRate: 50, guard: { rows: guardRows, maxDrop: 0.01 } }),
+    );
+    expect(progress.initialAccuracy).toBeGreaterThan(0.5);
+    const h = progress.history[0];
+    expect(h?.guardAccuracy).toBeLessThan(progress.initialAccuracy - 0.01);
+    expect(h?.rolledBack).toBe(true);
+    expect(h?.stopReason).toBe('accuracy-drop');
+    expect(progress.stopped).toBe(true);
+    expect(progress.history).toHaveLength(1);
+    expect(model.getWeights().map((w) => Array.from(w.dataSync()))).toEqual(before);
+  });
+
+  it('continues from a progress record when resumed', async () => {
+    const first = await unlearn(model, optimizer, data, options({ epochs: 1 }));
+    const resumed = await unlearn(model, optimizer, data, options({ epochs: 2, resumeFrom: first }));
+    expect(resumed.history.map((h) => h.epoch)).toEqual([1, 2]);
+    expect(resumed.initialAccuracy).toBe(first.initialAccuracy);
+  });
+
+  it('excludes the rows distrust returns from later epochs and records them', async () => {
+    const steps: number[] = [];
+    const progress = await unlearn(
+      model,
+      optimizer,
+      data,
+      options({
+        distrust: async () => all.ids.slice(30, 50),
+        onStep: (e, s) => e === 1 && steps.push(s.rows),
+      }),
+    );
+    expect(progress.distrusted).toHaveLength(20);
+    expect(progress.history[0]?.newlyDistrusted).toBe(20);
+    expect(progress.history[1]?.newlyDistrusted).toBe(0);
+    // Epoch 2 trains on 70 − 20 = 50 clean rows.
+    expect(steps.reduce((a, b) => a + b, 0)).toBe(50 + 4 * 4);
+  });
+
+  it('refuses an empty isolated set', async () => {
+    const error = await rejection(
+      unlearn(model, optimizer, data, options({ isolated: selectRows(all, () => false) })),
+    );
+    expect(error.code).toBe(ErrorCode.Usage);
+  });
+});
