@@ -44,6 +44,15 @@ export interface AccuracyGuard {
   readonly probe?:
     | { readonly rows: TrainBatch; readonly target: number; readonly maxRise: number }
     | undefined;
+  /**
+   * The suspected target class's own rows (those trusted as clean): unlearning pushes the isolated
+   * rows away from that class, and a model can comply by no longer predicting it at all. When the
+   * share of these rows predicted as `label` falls more than `maxDrop` below its best, unlearning
+   * rolls back and stops.
+   */
+  readonly targetClass?:
+    | { readonly rows: TrainBatch; readonly label: number; readonly maxDrop: number }
+    | undefined;
 }
 
 /** Options of {@link unlearn}. */
@@ -71,6 +80,12 @@ export interface UnlearnOptions {
    * ascending on rows that are not poisoned only damages the model.
    */
   readonly ascend?: boolean;
+  /**
+   * `joint` only: trusted rows of the isolated rows' label (the suspected target class). As many as
+   * isolated rows are added to each batch and descended, so that ascent cannot be satisfied by the
+   * model predicting the class less everywhere (which collapsed the class on small data).
+   */
+  readonly anchor?: TrainBatch | undefined;
   /** Ids not to train on as clean rows: the isolated rows and the guard's held-out rows. */
   readonly excluded: ReadonlySet<string>;
   /**
@@ -100,13 +115,15 @@ export interface UnlearnEpochRecord {
   readonly guardAccuracy: number;
   /** Share of the guard's probe rows predicted as the target (null without a probe). */
   readonly probeTargetRate: number | null;
+  /** Accuracy on the guard's target-class rows (null without them). */
+  readonly targetClassAccuracy: number | null;
   /** Mean cross-entropy of the isolated rows after the epoch (rises as they are unlearned). */
   readonly isolatedLoss: number;
   readonly rolledBack: boolean;
   /** Rows `distrust` excluded from training after this epoch. */
   readonly newlyDistrusted: number;
   /** Why the guard rolled this epoch back, or null. */
-  readonly stopReason: 'accuracy-drop' | 'backdoor-relearned' | null;
+  readonly stopReason: 'accuracy-drop' | 'target-class-drop' | 'backdoor-relearned' | null;
 }
 
 /** Where unlearning stands; enough to resume it. */
@@ -118,6 +135,8 @@ export interface UnlearnProgress {
   /** The probe's target rate before unlearning, and the lowest since (null without a probe). */
   readonly initialProbeRate: number | null;
   readonly lowestProbeRate: number | null;
+  /** The best accuracy on the guard's target-class rows so far (null without them). */
+  readonly bestTargetClassAccuracy: number | null;
   readonly history: readonly UnlearnEpochRecord[];
   /** Whether the guard stopped unlearning (the model was rolled back to the last good epoch). */
   readonly stopped: boolean;
@@ -158,6 +177,12 @@ export async function unlearn(
   const isolatedSet = new Set(isolated.ids);
   const guardAccuracy = async () => (await accuracy(model, of(guard.rows))).accuracy;
   const probe = guard.probe && guard.probe.rows.ids.length > 0 ? guard.probe : null;
+  const targetClass = guard.targetClass && guard.targetClass.rows.ids.length > 0 ? guard.targetClass : null;
+  const targetClassAccuracy = async (): Promise<number | null> => {
+    if (!targetClass) return null;
+    const records = await lastValueFrom(of(targetClass.rows).pipe(scoreLosses(model), toArray()));
+    return records.filter((r) => r.predicted === targetClass.label).length / records.length;
+  };
   const probeRate = async (): Promise<number | null> => {
     if (!probe) return null;
     const records = await lastValueFrom(of(probe.rows).pipe(scoreLosses(model), toArray()));
@@ -171,6 +196,7 @@ export async function unlearn(
     bestAccuracy: 0,
     initialProbeRate: await probeRate(),
     lowestProbeRate: null,
+    bestTargetClassAccuracy: await targetClassAccuracy(),
     history: [],
     stopped: false,
     distrusted: [],
@@ -224,7 +250,14 @@ export async function unlearn(
       rate !== null &&
       progress.lowestProbeRate !== null &&
       rate > progress.lowestProbeRate + probe.maxRise;
-    const failed = acc < progress.bestAccuracy - guard.maxDrop || relearning;
+    const tca = await targetClassAccuracy();
+    const targetDrop =
+      targetClass !== null &&
+      tca !== null &&
+      progress.bestTargetClassAccuracy !== null &&
+      tca < progress.bestTargetClassAccuracy - targetClass.maxDrop;
+    const accuracyDrop = acc < progress.bestAccuracy - guard.maxDrop;
+    const failed = accuracyDrop || relearning || targetDrop;
     if (failed) model.setWeights(snapshot);
     tf.dispose(snapshot);
     const newlyDistrusted =
@@ -239,7 +272,14 @@ export async function unlearn(
       probeTargetRate: rate,
       isolatedLoss: await isolatedLoss(),
       rolledBack: failed,
-      stopReason: !failed ? null : relearning ? 'backdoor-relearned' : 'accuracy-drop',
+      targetClassAccuracy: tca,
+      stopReason: !failed
+        ? null
+        : accuracyDrop
+          ? 'accuracy-drop'
+          : targetDrop
+            ? 'target-class-drop'
+            : 'backdoor-relearned',
       newlyDistrusted: newlyDistrusted.length,
     };
     progress = {
@@ -247,6 +287,10 @@ export async function unlearn(
       distrusted: [...progress.distrusted, ...newlyDistrusted],
       epochsDone: e + 1,
       bestAccuracy: failed ? progress.bestAccuracy : Math.max(progress.bestAccuracy, acc),
+      bestTargetClassAccuracy:
+        failed || tca === null || progress.bestTargetClassAccuracy === null
+          ? progress.bestTargetClassAccuracy
+          : Math.max(progress.bestTargetClassAccuracy, tca),
       lowestProbeRate:
         failed || rate === null || progress.lowestProbeRate === null
           ? progress.lowestProbeRate
@@ -279,32 +323,53 @@ function cleanBatches(
 
 /**
  * Appends isolated rows to each clean batch, cycling through a seeded permutation of them, so that
- * every step ascends on some even when the isolated set is smaller than a batch.
+ * every step ascends on some even when the isolated set is smaller than a batch; and as many anchor
+ * rows (trusted rows of the isolated rows' label), descended, so that the step cannot lower the
+ * ascended rows' loss by simply predicting their label less everywhere.
  */
 function withIsolatedRows(
   isolated: TrainBatch,
   options: UnlearnOptions,
   epoch: number,
 ): (batch: TrainBatch) => TrainBatch {
-  const n = isolated.ids.length;
-  const perBatch = isolatedRowsPerBatch(n, options.batchSize, options.isolatedPerBatch);
-  const rng = mulberry32(deriveSeed(options.seed, `unlearn-isolated-${epoch}`));
+  const perBatch = isolatedRowsPerBatch(isolated.ids.length, options.batchSize, options.isolatedPerBatch);
+  const draw = cyclicSampler(
+    isolated.ids.length,
+    mulberry32(deriveSeed(options.seed, `unlearn-isolated-${epoch}`)),
+  );
+  const anchor = options.anchor && options.anchor.ids.length > 0 ? options.anchor : null;
+  const drawAnchor = anchor
+    ? cyclicSampler(anchor.ids.length, mulberry32(deriveSeed(options.seed, `unlearn-anchor-${epoch}`)))
+    : null;
+  return (batch) => {
+    const parts = [batch, pickRows(isolated, draw(perBatch))];
+    if (anchor && drawAnchor) parts.push(pickRows(anchor, drawAnchor(Math.min(perBatch, anchor.ids.length))));
+    return concatBatches(parts);
+  };
+}
+
+/** Draws `k` distinct indices at a time from 0..n−1, going through seeded permutations in turn. */
+function cyclicSampler(n: number, rng: () => number): (k: number) => Set<number> {
   let order = shuffleInPlace(
     Array.from({ length: n }, (_, i) => i),
     rng,
   );
   let next = 0;
-  return (batch) => {
+  return (k) => {
     const picked = new Set<number>();
-    while (picked.size < perBatch) {
+    while (picked.size < Math.min(k, n)) {
       if (next >= n) {
         order = shuffleInPlace(order, rng);
         next = 0;
       }
       picked.add(order[next++] as number);
     }
-    return concatBatches([batch, selectRows(isolated, (_, i) => picked.has(i))]);
+    return picked;
   };
+}
+
+function pickRows(batch: TrainBatch, rows: ReadonlySet<number>): TrainBatch {
+  return selectRows(batch, (_, i) => rows.has(i));
 }
 
 /**

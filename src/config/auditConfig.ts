@@ -41,6 +41,13 @@ export interface UnlearningConfig {
    * Null disables it.
    */
   readonly maxProbeRise: number | null;
+  /**
+   * The target-class guard: stop and roll back when the share of the suspected class's trusted rows
+   * predicted as that class falls more than this below its best (default 0.05): unlearning that makes
+   * the model stop predicting the class has not removed a backdoor, it has broken a class. Null
+   * disables it.
+   */
+  readonly maxTargetClassDrop: number | null;
   /** Share of the clean part held out for the guard (default 0.05, at most 2,000 rows). */
   readonly holdoutFraction: number;
   /**
@@ -123,6 +130,7 @@ export const AUDIT_DEFAULTS = {
     isolatedPerBatch: null,
     maxAccuracyDrop: 0.03,
     maxProbeRise: 0.015,
+    maxTargetClassDrop: 0.05,
     holdoutFraction: 0.05,
     distrustTargetQuantile: 0.5,
     distrustLoss: 2.3,

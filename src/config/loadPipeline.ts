@@ -69,6 +69,7 @@ const isPipelineFile = t.isObject({
       isolated_per_batch: opt(positiveInt),
       max_accuracy_drop: opt(fraction),
       max_probe_rise: opt(t.isNullable(fraction)),
+      max_target_class_drop: opt(t.isNullable(fraction)),
       holdout_fraction: opt(fraction),
       distrust_target_quantile: opt(t.cascade(num, [t.isInInclusiveRange(0, 0.95)])),
       distrust_loss: opt(t.isNullable(positive)),
@@ -186,6 +187,8 @@ export async function loadPipeline(
       isolatedPerBatch: u.isolated_per_batch ?? D.unlearning.isolatedPerBatch,
       maxAccuracyDrop: u.max_accuracy_drop ?? D.unlearning.maxAccuracyDrop,
       maxProbeRise: u.max_probe_rise === undefined ? D.unlearning.maxProbeRise : u.max_probe_rise,
+      maxTargetClassDrop:
+        u.max_target_class_drop === undefined ? D.unlearning.maxTargetClassDrop : u.max_target_class_drop,
       holdoutFraction: u.holdout_fraction ?? D.unlearning.holdoutFraction,
       distrustTargetQuantile: u.distrust_target_quantile ?? D.unlearning.distrustTargetQuantile,
       distrustLoss: u.distrust_loss === undefined ? D.unlearning.distrustLoss : u.distrust_loss,

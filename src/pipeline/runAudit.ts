@@ -348,10 +348,10 @@ export async function runAudit(config: AuditConfig, hooks: AuditHooks = {}): Pro
     const excluded = new Set<string>(isolatedIds);
     for (const i of holdout) excluded.add(traj.ids[i] as string);
     for (const i of distrusted) excluded.add(traj.ids[i] as string);
-    const distrustCandidates =
-      suspect && ul.distrustLoss !== null
-        ? await pick((i) => traj.labels[i] === suspect.label && !excluded.has(traj.ids[i] as string))
-        : null;
+    // The suspected class's rows still trusted as clean: watched by the guard, distrusted by loss.
+    const distrustCandidates = suspect
+      ? await pick((i) => traj.labels[i] === suspect.label && !excluded.has(traj.ids[i] as string))
+      : null;
     if (!suspect && ul.mode === 'joint') {
       log(
         'no class stands out as a backdoor target: the isolated rows are left out of training but not unlearned (ascending on rows that may be clean only damages the model)',
@@ -387,10 +387,15 @@ export async function runAudit(config: AuditConfig, hooks: AuditHooks = {}): Pro
         augment: config.augment === 'on' ? true : config.augment === 'off' ? false : 'auto',
         isolated,
         ascend: suspect !== null,
+        anchor: distrustCandidates ?? undefined,
         excluded,
         guard: {
           rows: guardRows,
           maxDrop: ul.maxAccuracyDrop,
+          targetClass:
+            suspect && distrustCandidates && ul.maxTargetClassDrop !== null
+              ? { rows: distrustCandidates, label: suspect.label, maxDrop: ul.maxTargetClassDrop }
+              : undefined,
           probe:
             suspect && ul.maxProbeRise !== null
               ? { rows: probeRows, target: suspect.label, maxRise: ul.maxProbeRise }
@@ -430,9 +435,11 @@ export async function runAudit(config: AuditConfig, hooks: AuditHooks = {}): Pro
                   : '') +
                 (h.stopReason === 'accuracy-drop'
                   ? ' — held-out accuracy fell past the guard: rolled back to the previous epoch and stopped'
-                  : h.stopReason === 'backdoor-relearned'
-                    ? ' — more suspect rows went back to the target (the backdoor was being relearned): rolled back to the previous epoch and stopped'
-                    : ''),
+                  : h.stopReason === 'target-class-drop'
+                    ? " — the suspected target class's own rows stopped being predicted as it: rolled back to the previous epoch and stopped"
+                    : h.stopReason === 'backdoor-relearned'
+                      ? ' — more suspect rows went back to the target (the backdoor was being relearned): rolled back to the previous epoch and stopped'
+                      : ''),
             );
           }
           await saveCheckpoint(out, record('unlearning', p, unlearnMetrics), traj, model, optimizer);

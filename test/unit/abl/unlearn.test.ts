@@ -70,6 +70,22 @@ describe('unlearn', () => {
     expect(progress.epochsDone).toBe(2);
   });
 
+  it('joint mode with an anchor adds as many trusted rows of the class as isolated rows to each batch', async () => {
+    const anchor = selectRows(
+      all,
+      (id, i) => all.labels[i] === 0 && !isolatedIds.has(id) && !holdout.has(id),
+    );
+    const steps: number[] = [];
+    await unlearn(
+      model,
+      optimizer,
+      data,
+      options({ epochs: 1, anchor, onStep: (_, st) => steps.push(st.rows) }),
+    );
+    // 16 clean + 4 isolated + 4 anchor rows, and a last batch of 6 + 4 + 4.
+    expect(steps).toEqual([24, 24, 24, 24, 14]);
+  });
+
   it('joint mode without ascent trains on the clean part only', async () => {
     const steps: number[] = [];
     const progress = await unlearn(

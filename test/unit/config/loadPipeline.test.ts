@@ -136,6 +136,7 @@ unlearning:
   holdout_fraction: 0.2
   distrust_target_quantile: 0.25
   distrust_loss: 1.5
+  trigger_filter: false
   reference_unlearn_epochs: 6
   reference_learning_rate: 0.001
 evaluation:
@@ -175,6 +176,7 @@ gates:
       isolatedPerBatch: 8,
       maxAccuracyDrop: 0.1,
       maxProbeRise: 0.07,
+      triggerFilter: false,
       holdoutFraction: 0.2,
       distrustTargetQuantile: 0.25,
       distrustLoss: 1.5,
