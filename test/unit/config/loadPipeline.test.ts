@@ -133,6 +133,7 @@ unlearning:
   isolated_per_batch: 8
   max_accuracy_drop: 0.1
   max_probe_rise: 0.07
+  max_target_class_drop: 0.2
   holdout_fraction: 0.2
   distrust_target_quantile: 0.25
   distrust_loss: 1.5
@@ -176,6 +177,7 @@ gates:
       isolatedPerBatch: 8,
       maxAccuracyDrop: 0.1,
       maxProbeRise: 0.07,
+      maxTargetClassDrop: 0.2,
       triggerFilter: false,
       holdoutFraction: 0.2,
       distrustTargetQuantile: 0.25,
