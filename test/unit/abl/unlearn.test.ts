@@ -134,6 +134,29 @@ describe('unlearn', () => {
     expect(model.getWeights().map((w) => Array.from(w.dataSync()))).toEqual(before);
   });
 
+  it("rolls back and stops when the target class's own rows stop being predicted as it", async () => {
+    await unlearn(model, optimizer, data, options({ ascend: false }));
+    // The isolated rows are genuine class-0 rows here, and there is no anchor: ascending on them
+    // teaches the model to stop predicting class 0, which the target-class guard must catch.
+    const classRows = selectRows(
+      all,
+      (id, i) => all.labels[i] === 0 && !isolatedIds.has(id) && !holdout.has(id),
+    );
+    const progress = await unlearn(
+      model,
+      optimizer,
+      data,
+      options({
+        guard: { rows: guardRows, maxDrop: 1, targetClass: { rows: classRows, label: 0, maxDrop: 0.05 } },
+      }),
+    );
+    expect(progress.bestTargetClassAccuracy).toBeGreaterThan(0.5);
+    const last = progress.history[progress.history.length - 1];
+    expect(last?.stopReason).toBe('target-class-drop');
+    expect(last?.targetClassAccuracy).toBeLessThan((progress.bestTargetClassAccuracy as number) - 0.05);
+    expect(progress.stopped).toBe(true);
+  });
+
   it('continues from a progress record when resumed', async () => {
     const first = await unlearn(model, optimizer, data, options({ epochs: 1 }));
     const resumed = await unlearn(model, optimizer, data, options({ epochs: 2, resumeFrom: first }));
