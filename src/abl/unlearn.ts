@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { lastValueFrom, map, type Observable, of, toArray } from 'rxjs';
+import { map, type Observable, of } from 'rxjs';
 import { UsageError } from '../errors.js';
 import type { AugmentSetting } from '../train/batches/augment.js';
 import { type EpochSource, epochSeed } from '../train/batches/epochs.js';
@@ -8,7 +8,7 @@ import { toTrainBatches } from '../train/batches/toTrainBatches.js';
 import { accuracy } from '../train/evaluate.js';
 import { crossEntropyObjective, type Objective } from '../train/losses.js';
 import type { TrainOptimizer } from '../train/optim.js';
-import { scoreLosses } from '../train/scoreLosses.js';
+import { scoreBatch } from '../train/scoreLosses.js';
 import { trainEpoch } from '../train/trainEpoch.js';
 import type { StepResult } from '../train/trainStep.js';
 import type { TrainBatch } from '../train/types.js';
@@ -148,9 +148,10 @@ export interface UnlearnProgress {
  * ABL's second stage: turns the isolation model into the cleaned model by unlearning the isolated rows
  * while (jointly, or first) learning the rest, under an accuracy guard.
  *
- * <span class="informal">The guard measures accuracy on held-out clean rows after every epoch, and the
- * probe's target rate; when accuracy falls more than `maxDrop` below the best seen, or the probe rate
- * rises more than `maxRise` above its lowest, the epoch's weights are thrown away, the model is
+ * <span class="informal">The guard measures accuracy on held-out clean rows after every epoch, the
+ * target class's own accuracy and the probe's target rate; when accuracy falls more than `maxDrop`
+ * below the best seen, the target class's more than its `maxDrop`, or the probe rate rises more than
+ * `maxRise` above its lowest, the epoch's weights are thrown away, the model is
  * restored to the last epoch that passed, and unlearning stops. Ascent that destroys the model is the
  * known failure of unlearning with a too-high learning rate.</span>
  *
@@ -178,16 +179,9 @@ export async function unlearn(
   const guardAccuracy = async () => (await accuracy(model, of(guard.rows))).accuracy;
   const probe = guard.probe && guard.probe.rows.ids.length > 0 ? guard.probe : null;
   const targetClass = guard.targetClass && guard.targetClass.rows.ids.length > 0 ? guard.targetClass : null;
-  const targetClassAccuracy = async (): Promise<number | null> => {
-    if (!targetClass) return null;
-    const records = await lastValueFrom(of(targetClass.rows).pipe(scoreLosses(model), toArray()));
-    return records.filter((r) => r.predicted === targetClass.label).length / records.length;
-  };
-  const probeRate = async (): Promise<number | null> => {
-    if (!probe) return null;
-    const records = await lastValueFrom(of(probe.rows).pipe(scoreLosses(model), toArray()));
-    return records.filter((r) => r.predicted === probe.target).length / records.length;
-  };
+  const targetClassAccuracy = () =>
+    targetClass ? sharePredictedAs(model, targetClass.rows, targetClass.label) : null;
+  const probeRate = () => (probe ? sharePredictedAs(model, probe.rows, probe.target) : null);
   const isolatedLoss = async () => meanLoss(model, isolated);
 
   let progress: UnlearnProgress = options.resumeFrom ?? {
@@ -389,6 +383,12 @@ export function isolatedRowsPerBatch(isolated: number, batchSize: number, isolat
 const negatedCrossEntropy: Objective = (perExample) => tf.neg(tf.mean(perExample)) as tf.Scalar;
 
 async function meanLoss(model: tf.LayersModel, batch: TrainBatch): Promise<number> {
-  const records = await lastValueFrom(of(batch).pipe(scoreLosses(model), toArray()));
+  const records = await scoreBatch(model, batch);
   return records.reduce((s, r) => s + r.loss, 0) / Math.max(1, records.length);
+}
+
+/** Share of a batch's rows the model predicts as `label`. */
+async function sharePredictedAs(model: tf.LayersModel, rows: TrainBatch, label: number): Promise<number> {
+  const records = await scoreBatch(model, rows);
+  return records.filter((r) => r.predicted === label).length / records.length;
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
-import { filter, lastValueFrom, map, type Observable, of, reduce, toArray } from 'rxjs';
+import { filter, lastValueFrom, map, type Observable, reduce, toArray } from 'rxjs';
 import { isolate } from '../abl/isolate.js';
 import type { LossTrajectories } from '../abl/lossTrajectories.js';
 import { scoreRows } from '../abl/scoreRows.js';
@@ -27,7 +27,7 @@ import { accuracy, attackSuccessRate } from '../train/evaluate.js';
 import { createModel } from '../train/models/createModel.js';
 import { createOptimizer } from '../train/optim.js';
 import { saveModel } from '../train/saveModel.js';
-import { scoreLosses } from '../train/scoreLosses.js';
+import { scoreBatch } from '../train/scoreLosses.js';
 import type { TrainBatch } from '../train/types.js';
 import { deriveSeed, mulberry32, sampleWithoutReplacement } from '../util/random.js';
 import {
@@ -371,7 +371,9 @@ export async function runAudit(config: AuditConfig, hooks: AuditHooks = {}): Pro
     const unlearnRowsPerEpoch = (epoch: number): number => {
       if (ul.mode === 'reference' && epoch >= ul.epochs) return isolated.ids.length;
       const clean = n - excluded.size;
-      return clean + (ul.mode === 'joint' ? Math.ceil(clean / config.batchSize) * perBatch : 0);
+      // Joint steps add the isolated rows and as many anchor rows, but only when unlearning ascends.
+      const added = suspect ? perBatch + Math.min(perBatch, distrustCandidates?.ids.length ?? 0) : 0;
+      return clean + (ul.mode === 'joint' ? Math.ceil(clean / config.batchSize) * added : 0);
     };
     const progress = await timed('unlearning', () =>
       unlearn(model, optimizer, data, {
@@ -503,7 +505,7 @@ export async function runAudit(config: AuditConfig, hooks: AuditHooks = {}): Pro
 /** Ids of the rows whose loss under the model is above `threshold`. */
 function distrustByLoss(rows: TrainBatch, threshold: number): (model: tf.LayersModel) => Promise<string[]> {
   return async (model) => {
-    const records = await lastValueFrom(of(rows).pipe(scoreLosses(model), toArray()));
+    const records = await scoreBatch(model, rows);
     return records.filter((r) => r.loss > threshold).map((r) => r.id);
   };
 }

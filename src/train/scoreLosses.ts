@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { concatMap, type OperatorFunction } from 'rxjs';
+import { concatMap, lastValueFrom, type OperatorFunction, of, toArray } from 'rxjs';
 import { imageSize } from '../data/imageShape.js';
 import { UsageError } from '../errors.js';
 import { perExampleCrossEntropy } from './losses.js';
@@ -59,6 +59,22 @@ export function scoreLosses(
     }
     return records;
   });
+}
+
+/**
+ * Scores the rows of one in-memory batch: {@link scoreLosses} over it, collected.
+ *
+ * @example
+ * ```ts
+ * const records = await scoreBatch(model, heldOutRows);
+ * const accuracy = records.filter((r) => r.predicted === r.label).length / records.length;
+ * ```
+ * @param model - the model to score with.
+ * @param batch - the rows.
+ * @returns one record per row, in order.
+ */
+export function scoreBatch(model: tf.LayersModel, batch: TrainBatch): Promise<LossRecord[]> {
+  return lastValueFrom(of(batch).pipe(scoreLosses(model), toArray()));
 }
 
 function scoreChunk(model: tf.LayersModel, batch: TrainBatch, out: LossRecord[]): void {

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -250,6 +250,18 @@ describe('abl-audit audit on the BadNets fixture', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/interrupted audit of other inputs or parameters/);
   }, 240_000);
+});
+
+describe('abl-audit audit --resume with a damaged checkpoint', () => {
+  it('fails with ABL103 naming the file, writing no output', async () => {
+    const out = join(await tmp.sub('damaged'), 'out');
+    await mkdir(join(out, WORK_DIR), { recursive: true });
+    await writeFile(join(out, WORK_DIR, 'run.json'), '{"fingerprint": ');
+    const run = await runCli('audit', TRAIN, '--out', out, ...ARGS, '--resume');
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/error ABL103: file .*run\.json: cannot read the checkpoint/);
+    expect(await readdir(out)).toEqual([WORK_DIR]);
+  });
 });
 
 describe('abl-audit run PIPELINE', () => {
