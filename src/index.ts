@@ -74,6 +74,13 @@ export {
 } from './poison/poisonDataset.js';
 export { type PoisonMode, selectPoisonRows } from './poison/selectPoisonRows.js';
 export { type AuditReport, REPORT_SCHEMA } from './report/auditReport.js';
+export type { CollectFiguresOptions, ReportFigures } from './report/html/reportFigures.js';
+export {
+  HTML_REPORT_NAME,
+  readAuditReport,
+  renderHtmlReport,
+  writeHtmlReport,
+} from './report/html/writeHtmlReport.js';
 export { type IsolationMetrics, isolationMetrics } from './report/isolationMetrics.js';
 export { BACKEND_ENV_VAR, BACKEND_NAMES, initBackend } from './train/backend.js';
 export { type EpochSource, epochSeed, epochSource } from './train/batches/epochs.js';

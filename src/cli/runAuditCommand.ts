@@ -1,35 +1,40 @@
-import type { Writable } from 'node:stream';
+import { dirname, join } from 'node:path';
 import type { AuditConfig } from '../config/auditConfig.js';
 import { runAudit } from '../pipeline/runAudit.js';
 import type { AuditReport } from '../report/auditReport.js';
-import { createProgress } from './progress.js';
+import type { CliOutput } from './output.js';
 import { ExitCode } from './reportError.js';
 
-/** Streams and flags shared by `audit` and `run`. */
+/** What `audit` and `run` share: where to print, and whether to resume. */
 export interface AuditCliContext {
-  readonly stdout: Writable;
-  readonly stderr: Writable & { isTTY?: boolean };
-  readonly quiet: boolean;
+  readonly output: CliOutput;
   readonly resume: boolean;
 }
 
 /**
- * Runs an audit for the CLI: progress on stderr, a short summary on stdout, and the exit code (3 when
- * a gate failed, after every output has been written).
+ * Runs an audit for the CLI: stage messages and progress through `ctx.output`, a short summary as the
+ * result, and the exit code (3 when a gate failed, after every output has been written).
  */
 export async function runAuditForCli(config: AuditConfig, ctx: AuditCliContext): Promise<number> {
-  const say = (line: string) => {
-    if (!ctx.quiet) ctx.stderr.write(`${line}\n`);
-  };
+  const { output } = ctx;
   const { report, reportPath } = await runAudit(config, {
-    log: say,
+    log: (line) => output.info(line),
     resume: ctx.resume,
-    progress: (label, total) => createProgress(ctx.stderr, { label, total, unit: 'rows', quiet: ctx.quiet }),
+    progress: (label, total) => output.progress(label, { total, unit: 'rows' }),
   });
-  ctx.stdout.write(summarize(report, reportPath));
   const failed = report.gates.filter((g) => !g.passed);
-  for (const gate of failed) ctx.stderr.write(`gate failed: ${gate.message}\n`);
-  return failed.length > 0 ? ExitCode.GateFailed : ExitCode.Ok;
+  const exitCode = failed.length > 0 ? ExitCode.GateFailed : ExitCode.Ok;
+  output.result(summarize(report, reportPath), {
+    status: report.status,
+    exitCode,
+    summary: report.summary,
+    gates: report.gates,
+    report: reportPath,
+    html: join(dirname(reportPath), report.outputs.html),
+  });
+  // After the summary, so that the last thing on a terminal is what made the command fail.
+  for (const gate of failed) output.warn(`gate failed: ${gate.message}`, { gate: gate.name });
+  return exitCode;
 }
 
 function summarize(report: AuditReport, reportPath: string): string {
@@ -66,6 +71,7 @@ function summarize(report: AuditReport, reportPath: string): string {
   const out = reportPath.replace(/report\.json$/, '');
   lines.push(
     `outputs: ${out}quarantine/, ${out}clean/, ${out}scores.parquet, ${out}${report.outputs.model}/, ${reportPath}`,
+    `open the report: ${out}${report.outputs.html}`,
   );
   return `${lines.join('\n')}\n`;
 }

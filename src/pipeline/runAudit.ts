@@ -19,6 +19,7 @@ import { type HashedFile, hashDataFiles } from '../io/hashDataFiles.js';
 import { readDataset } from '../io/readDataset.js';
 import type { AuditReport, ReportModelMetrics } from '../report/auditReport.js';
 import { buildAuditReport } from '../report/buildAuditReport.js';
+import { writeHtmlReport } from '../report/html/writeHtmlReport.js';
 import { initBackend } from '../train/backend.js';
 import { epochSource } from '../train/batches/epochs.js';
 import { concatBatches, selectRows } from '../train/batches/selectRows.js';
@@ -492,6 +493,11 @@ export async function runAudit(config: AuditConfig, hooks: AuditHooks = {}): Pro
       resumed: checkpoint !== null,
       outputs: { out, model: modelDir },
     });
+    // The page for people first: report.json, written last, is what marks the audit complete.
+    const html = progressFor('report.html', quarantine.clean);
+    await timed('html', () =>
+      writeHtmlReport(out, { report, onProgress: (rows) => html.update(rows) }).finally(() => html.stop()),
+    );
     const reportPath = join(out, 'report.json');
     await writeFileAtomically(reportPath, `${JSON.stringify(report, null, 2)}\n`);
     await clearCheckpoints(out);

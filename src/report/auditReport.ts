@@ -146,6 +146,8 @@ export interface AuditReport {
     readonly scores: string;
     readonly model: string;
     readonly report: string;
+    /** The HTML report for people (`report.html`), rendered from this report and the outputs. */
+    readonly html: string;
   };
   readonly unlearning: {
     readonly mode: string;

@@ -165,6 +165,7 @@ export function buildAuditReport(facts: AuditFacts): AuditReport {
       scores: 'scores.parquet',
       model: rel(facts.outputs.model),
       report: 'report.json',
+      html: 'report.html',
     },
     unlearning: {
       mode: config.unlearning.mode,

@@ -59,7 +59,9 @@ beforeAll(async () => {
 
 describe('abl-audit audit on the BadNets fixture', () => {
   it('succeeds and prints a summary naming the outputs', () => {
-    expect(firstRun.stderr).toBe('');
+    // --quiet: nothing on stderr but, on a slow machine, a progress line every 30 s of a long step.
+    const progressLine = /^[^:]+: \d+(\/\d+)? rows \(/;
+    expect(firstRun.stderr.split('\n').filter((l) => l !== '' && !progressLine.test(l))).toEqual([]);
     expect(firstRun.code).toBe(0);
     expect(firstRun.stdout).toMatch(/audited 3000 rows: 30 quarantined \(1\.00%\)/);
     expect(firstRun.stdout).toMatch(/suspected target class: 0 \(T-shirt\/top\)/);
@@ -169,6 +171,22 @@ describe('abl-audit audit on the BadNets fixture', () => {
       expect(report.timings[stage]).toBeGreaterThan(0);
     }
     expect(existsSync(join(first, WORK_DIR))).toBe(false);
+  });
+
+  it('writes report.html beside report.json, and `abl-audit report` renders it again', async () => {
+    const html = await readFile(join(first, 'report.html'), 'utf8');
+    expect(html).toContain('30 of 3,000 rows (1.00%) were quarantined');
+    expect((html.match(/class="thumb"/g) ?? []).length).toBe(30);
+    const page = join(tmp.path, 'again.html');
+    const again = await runCli('report', first, '--html', page, '--thumbnails', '5', '--quiet');
+    expect(again.stderr).toBe('');
+    expect(again.code).toBe(0);
+    expect(again.stdout).toBe(`wrote ${page}\n`);
+    const rendered = await readFile(page, 'utf8');
+    expect((rendered.match(/class="thumb"/g) ?? []).length).toBe(5);
+    // Same report, same outputs: the same page but for the thumbnails left out.
+    const sections = (text: string) => [...text.matchAll(/<section id="([^"]+)"/g)].map((m) => m[1]);
+    expect(sections(rendered)).toEqual(sections(html));
   });
 
   it('exports a model that plain tfjs loads, with its input contract in model.json', async () => {
@@ -301,6 +319,7 @@ describe('abl-audit run PIPELINE', () => {
       'clean',
       'model',
       'quarantine',
+      'report.html',
       'report.json',
       'scores.parquet',
     ]);

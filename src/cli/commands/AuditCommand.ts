@@ -138,11 +138,6 @@ export class AuditCommand extends DatasetCommand {
         maxAccuracyDrop: this.maxAccuracyDrop,
       },
     };
-    return runAuditForCli(config, {
-      stdout: this.context.stdout,
-      stderr: this.context.stderr,
-      quiet: this.quiet,
-      resume: this.resume,
-    });
+    return runAuditForCli(config, { output: this.output, resume: this.resume });
   }
 }

@@ -3,7 +3,7 @@ import * as t from 'typanion';
 import { formatShape } from '../../data/imageShape.js';
 import { type DatasetSummary, summarizeDataset } from '../../data/summarizeDataset.js';
 import { DatasetCommand } from '../DatasetCommand.js';
-import { createProgress } from '../progress.js';
+import { NO_PROGRESS } from '../progress.js';
 
 /** `abl-audit inspect`: what a dataset holds and how abl-audit reads it. */
 export class InspectCommand extends DatasetCommand {
@@ -31,11 +31,8 @@ export class InspectCommand extends DatasetCommand {
   json = Option.Boolean('--json', false, { description: 'Print the summary as JSON on stdout' });
 
   protected async run(): Promise<number> {
-    const progress = createProgress(this.context.stderr, {
-      label: 'reading',
-      unit: 'rows',
-      quiet: this.quiet || this.json,
-    });
+    // `--json` is for scripts reading stdout; they get no progress on stderr either, as before.
+    const progress = this.json ? NO_PROGRESS : this.output.progress('reading', { unit: 'rows' });
     let summary: DatasetSummary;
     try {
       summary = await summarizeDataset(this.input, {
@@ -46,7 +43,9 @@ export class InspectCommand extends DatasetCommand {
     } finally {
       progress.stop();
     }
-    this.context.stdout.write(this.json ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(summary));
+    this.output.result(this.json ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(summary), {
+      ...summary,
+    });
     return 0;
   }
 }

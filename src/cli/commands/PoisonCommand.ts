@@ -10,9 +10,14 @@ import {
 } from '../../attacks/types.js';
 import { decodeEncodedImage } from '../../data/decodeEncodedImage.js';
 import { describeError, ErrorCode, IoError, UsageError } from '../../errors.js';
-import { type PoisonOptions, poisonDataset, poisonTestSet } from '../../poison/poisonDataset.js';
+import {
+  type PoisonOptions,
+  type PoisonSummary,
+  poisonDataset,
+  poisonTestSet,
+  type TestPoisonSummary,
+} from '../../poison/poisonDataset.js';
 import { DatasetCommand } from '../DatasetCommand.js';
-import { createProgress } from '../progress.js';
 
 const isNumber = t.isNumber();
 
@@ -133,32 +138,30 @@ export class PoisonCommand extends DatasetCommand {
       seed: this.seed,
       crossRatio: this.crossRatio,
     };
-    const progress = createProgress(this.context.stderr, {
-      label: 'poisoning',
-      unit: 'rows',
-      quiet: this.quiet,
-    });
+    const progress = this.output.progress('poisoning', { unit: 'rows' });
+    let train: PoisonSummary;
     try {
-      const s = await poisonDataset(this.input, this.out, {
+      train = await poisonDataset(this.input, this.out, {
         ...options,
         onProgress: (done, total) => progress.update(done, total),
       });
-      progress.stop();
-      this.context.stdout.write(
-        `wrote ${s.output}: ${s.rows} rows, ${s.poisoned} poisoned (${s.attack}, ${s.mode}, target ${s.target}, ` +
-          `${s.eligible} eligible, seed ${s.seed})${s.cross ? `, ${s.cross} noise-mode cross rows` : ''}\n`,
-      );
-      if (this.test !== undefined && this.testOut !== undefined) {
-        // The training set's class count: a test set's own largest label may be lower, and all-to-all
-        // labels (label + 1 mod K) must agree between the two files.
-        const ts = await poisonTestSet(this.test, this.testOut, { ...options, numClasses: s.numClasses });
-        this.context.stdout.write(
-          `wrote ${ts.output}: ${ts.triggered} of ${ts.rows} test rows triggered (${ts.convention})\n`,
-        );
-      }
     } finally {
       progress.stop();
     }
+    const lines = [
+      `wrote ${train.output}: ${train.rows} rows, ${train.poisoned} poisoned (${train.attack}, ${train.mode}, target ${train.target}, ` +
+        `${train.eligible} eligible, seed ${train.seed})${train.cross ? `, ${train.cross} noise-mode cross rows` : ''}`,
+    ];
+    let test: TestPoisonSummary | null = null;
+    if (this.test !== undefined && this.testOut !== undefined) {
+      // The training set's class count: a test set's own largest label may be lower, and all-to-all
+      // labels (label + 1 mod K) must agree between the two files.
+      test = await poisonTestSet(this.test, this.testOut, { ...options, numClasses: train.numClasses });
+      lines.push(
+        `wrote ${test.output}: ${test.triggered} of ${test.rows} test rows triggered (${test.convention})`,
+      );
+    }
+    this.output.result(lines.join('\n'), { train, test });
     return 0;
   }
 

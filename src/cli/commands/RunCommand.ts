@@ -31,12 +31,11 @@ export class RunCommand extends BaseCommand {
 
   protected async run(): Promise<number> {
     const { config, name } = await loadPipeline(this.pipeline, { out: this.out });
-    if (!this.quiet) this.context.stderr.write(`pipeline ${name}: ${config.train} → ${config.out}\n`);
-    return runAuditForCli(config, {
-      stdout: this.context.stdout,
-      stderr: this.context.stderr,
-      quiet: this.quiet,
-      resume: this.resume,
+    this.output.info(`pipeline ${name}: ${config.train} → ${config.out}`, {
+      pipeline: name,
+      train: config.train,
+      out: config.out,
     });
+    return runAuditForCli(config, { output: this.output, resume: this.resume });
   }
 }

@@ -16,7 +16,6 @@ import { saveModel } from '../../train/saveModel.js';
 import { trainEpoch } from '../../train/trainEpoch.js';
 import type { TrainBatch } from '../../train/types.js';
 import { DatasetCommand } from '../DatasetCommand.js';
-import { createProgress } from '../progress.js';
 
 const isNumber = t.isNumber();
 const positiveInt = t.cascade(isNumber, [t.isInteger(), t.isAtLeast(1)]);
@@ -94,11 +93,8 @@ export class TrainCommand extends DatasetCommand {
   });
 
   protected async run(): Promise<number> {
-    const say = (line: string) => this.context.stderr.write(`${line}\n`);
-    const backend = await initBackend({
-      prefer: this.backend,
-      log: this.quiet ? () => {} : say,
-    });
+    const { output } = this;
+    const backend = await initBackend({ prefer: this.backend, log: (line) => output.info(line) });
     const overrides = this.overrides();
     let columns: DatasetColumns | undefined;
     const data = epochSource(
@@ -144,10 +140,8 @@ export class TrainCommand extends DatasetCommand {
     const started = Date.now();
     try {
       for (let epoch = 0; epoch < this.epochs; epoch++) {
-        const progress = createProgress(this.context.stderr, {
-          label: `epoch ${epoch + 1}/${this.epochs}`,
+        const progress = output.progress(`epoch ${epoch + 1}/${this.epochs}`, {
           unit: 'rows',
-          quiet: this.quiet,
           total: data.cachedRows || undefined,
         });
         let rows = 0;
@@ -167,9 +161,18 @@ export class TrainCommand extends DatasetCommand {
           },
         );
         progress.stop();
-        say(
+        const seconds = (Date.now() - epochStart) / 1000;
+        output.info(
           `epoch ${epoch + 1}/${this.epochs}: loss ${result.meanLoss.toFixed(4)}, lr ${result.learningRate.toPrecision(3)}, ` +
-            `${result.rows} rows in ${((Date.now() - epochStart) / 1000).toFixed(1)} s`,
+            `${result.rows} rows in ${seconds.toFixed(1)} s`,
+          {
+            epoch: epoch + 1,
+            epochs: this.epochs,
+            loss: result.meanLoss,
+            learningRate: result.learningRate,
+            rows: result.rows,
+            seconds,
+          },
         );
       }
       const evalBatches = (path: string) =>
@@ -178,20 +181,20 @@ export class TrainCommand extends DatasetCommand {
           toTrainBatches({ batchSize: 256, seed: 0, shuffleBuffer: 1 }),
         );
       const metrics: Record<string, number> = {};
+      const lines: string[] = [];
       if (this.test) {
         const acc = await accuracy(model, evalBatches(this.test));
         metrics.cleanAccuracy = acc.accuracy;
-        this.context.stdout.write(
-          `clean accuracy: ${(acc.accuracy * 100).toFixed(2)}% of ${acc.total} test rows\n`,
-        );
+        lines.push(`clean accuracy: ${(acc.accuracy * 100).toFixed(2)}% of ${acc.total} test rows`);
       }
       if (this.backdoorTest) {
         const asr = await attackSuccessRate(model, evalBatches(this.backdoorTest), this.target);
         metrics.attackSuccessRate = asr.rate;
-        this.context.stdout.write(
-          `attack success rate: ${(asr.rate * 100).toFixed(2)}% of ${asr.total} triggered rows predicted as class ${this.target}\n`,
+        lines.push(
+          `attack success rate: ${(asr.rate * 100).toFixed(2)}% of ${asr.total} triggered rows predicted as class ${this.target}`,
         );
       }
+      const trainSeconds = (Date.now() - started) / 1000;
       await saveModel(model, this.out, {
         architecture: this.model,
         classNames: columns?.classNames ?? undefined,
@@ -201,11 +204,22 @@ export class TrainCommand extends DatasetCommand {
           optimizer: this.optimizer,
           lr,
           backend: backend.name,
-          trainSeconds: (Date.now() - started) / 1000,
+          trainSeconds,
           ...metrics,
         },
       });
-      this.context.stdout.write(`saved ${this.out} (${this.model}, ${backend.name} backend)\n`);
+      lines.push(`saved ${this.out} (${this.model}, ${backend.name} backend)`);
+      output.result(lines.join('\n'), {
+        model: this.out,
+        architecture: this.model,
+        backend: backend.name,
+        epochs: this.epochs,
+        seed: this.seed,
+        trainSeconds,
+        cleanAccuracy: metrics.cleanAccuracy ?? null,
+        attackSuccessRate: metrics.attackSuccessRate ?? null,
+        attackTarget: this.backdoorTest ? this.target : null,
+      });
       return 0;
     } finally {
       model.dispose();

@@ -25,7 +25,7 @@ export class ImportCifar10Command extends BaseCommand {
 
   protected async run(): Promise<number> {
     const { train, test } = await importCifar10({ from: this.from, out: this.out });
-    printImport(this.context.stdout, [train, test]);
+    printImport(this.output, [train, test]);
     return 0;
   }
 }

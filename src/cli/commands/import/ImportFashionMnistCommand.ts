@@ -28,7 +28,7 @@ export class ImportFashionMnistCommand extends BaseCommand {
 
   protected async run(): Promise<number> {
     const { train, test } = await importFashionMnist({ from: this.from, out: this.out });
-    printImport(this.context.stdout, [train, test]);
+    printImport(this.output, [train, test]);
     return 0;
   }
 }

@@ -41,7 +41,7 @@ export class ImportIdxCommand extends BaseCommand {
       split: this.split,
       classNames,
     });
-    printImport(this.context.stdout, [result]);
+    printImport(this.output, [result]);
     return 0;
   }
 }

@@ -21,7 +21,7 @@ export class ImportImagesCommand extends BaseCommand {
 
   protected async run(): Promise<number> {
     const result = await importImageFolder({ dir: this.dir, out: this.out, split: this.split });
-    printImport(this.context.stdout, [result]);
+    printImport(this.output, [result]);
     return 0;
   }
 }

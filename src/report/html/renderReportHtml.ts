@@ -1,0 +1,399 @@
+import type { ImageShape } from '../../data/imageShape.js';
+import type { AuditReport, ReportFile, ReportModelMetrics } from '../auditReport.js';
+import { imageDataUri } from './imageDataUri.js';
+import type { ReportFigures } from './reportFigures.js';
+import { REPORT_CSS } from './reportStyles.js';
+
+/** The charts of the report, each a standalone SVG (null when there is nothing to draw). */
+export interface ReportCharts {
+  readonly classCounts: string;
+  readonly scoreHistogram: string | null;
+  readonly lossTrajectory: string | null;
+  readonly unlearning: string | null;
+  readonly triggerHeatmap: string | null;
+}
+
+/** Escapes text for HTML element content and double-quoted attribute values. */
+export function escapeHtml(text: string): string {
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
+}
+
+const esc = escapeHtml;
+const pct = (v: number, digits = 1) => `${(v * 100).toFixed(digits)}%`;
+const num = (v: number) => v.toLocaleString('en-US');
+const orDash = (v: number | null | undefined, f: (x: number) => string) =>
+  v === null || v === undefined ? '—' : f(v);
+
+function className(report: AuditReport, label: number): string {
+  const name = report.data.classNames?.[label];
+  return name ? `${label} (${name})` : String(label);
+}
+
+/**
+ * The audit report as one self-contained HTML page: verdict first, then the pictures, the evidence
+ * and the run's facts. Everything is inline (styles, SVG charts, PNG data URIs) and there is no
+ * script, so the page opens from disk, offline, and prints as it shows.
+ *
+ * @param report - the audit's report.json.
+ * @param figures - data read from the audit's Parquet outputs.
+ * @param charts - the rendered charts.
+ */
+export function renderReportHtml(report: AuditReport, figures: ReportFigures, charts: ReportCharts): string {
+  const title = `ABL audit: ${report.summary.quarantined} of ${report.summary.rows} rows quarantined`;
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="abl-audit ${esc(report.tool.version)}">
+<link rel="icon" href="data:,">
+<title>${esc(title)}</title>
+<style>${REPORT_CSS}</style>
+</head>
+<body>
+<header>
+<h1>Backdoor audit report</h1>
+<p class="sub">${esc(report.inputs.train.path)} · ${esc(report.createdAt)} · abl-audit ${esc(report.tool.version)}</p>
+</header>
+<main>
+${verdictSection(report)}
+${quarantineSection(report, charts)}
+${thumbnailSection(report, figures)}
+${triggerSection(report, figures, charts)}
+${isolationSection(report, charts)}
+${unlearningSection(report, charts)}
+${groundTruthSection(report)}
+${runFactsSection(report)}
+</main>
+<footer>Schema ${esc(report.schema)}. Machine-readable data: <a href="report.json">report.json</a> in the same folder.</footer>
+</body>
+</html>
+`;
+}
+
+function verdictSection(report: AuditReport): string {
+  const s = report.summary;
+  const failed = report.gates.filter((g) => !g.passed);
+  const status =
+    report.gates.length === 0
+      ? '<p class="status neutral" id="status">No gates configured</p>'
+      : failed.length === 0
+        ? `<p class="status pass" id="status">✓ All ${report.gates.length} gates passed</p>`
+        : `<p class="status fail" id="status">✗ ${failed.length} of ${report.gates.length} gates failed</p>`;
+  const standout = report.isolation.targetStandout;
+  const targetCard =
+    s.suspectedTargetClass === null
+      ? card(
+          'Suspected target class',
+          'none',
+          standout === null ? '' : `largest class standout ${standout.toFixed(1)}× (< 2.5)`,
+        )
+      : card(
+          'Suspected target class',
+          `${s.suspectedTargetClass}${report.data.classNames?.[s.suspectedTargetClass] ? ` <small>${esc(report.data.classNames[s.suspectedTargetClass] as string)}</small>` : ''}`,
+          standout === null ? '' : `stands out ${standout.toFixed(1)}× the median class (≥ 2.5 is clear)`,
+        );
+  const cleaned = report.metrics.cleanedModel;
+  const gt = report.isolation.groundTruth;
+  const cards = [
+    card(
+      'Rows audited',
+      num(s.rows),
+      `${report.data.numClasses} classes, ${report.data.imageShape.height}×${report.data.imageShape.width}×${report.data.imageShape.channels}`,
+    ),
+    card(
+      'Quarantined',
+      `${num(s.quarantined)} <small>(${pct(s.quarantinedFraction, 2)})</small>`,
+      `isolation ratio ${report.isolation.ratio}`,
+    ),
+    targetCard,
+    cleaned.cleanAccuracy
+      ? card(
+          'Cleaned model accuracy',
+          pct(cleaned.cleanAccuracy.value),
+          `${num(cleaned.cleanAccuracy.rows)} clean test rows`,
+        )
+      : '',
+    cleaned.attackSuccessRate
+      ? card(
+          'Attack success rate',
+          pct(cleaned.attackSuccessRate.value),
+          `${num(cleaned.attackSuccessRate.rows)} triggered test rows`,
+        )
+      : '',
+    gt
+      ? card(
+          'Quarantine precision',
+          pct(gt.precision),
+          `recall ${orDash(gt.recall, (r) => pct(r))} (ground truth)`,
+        )
+      : '',
+  ].join('');
+  const gates =
+    report.gates.length === 0
+      ? ''
+      : `<ul class="gates">${report.gates
+          .map(
+            (g) => `<li class="${g.passed ? 'pass' : 'fail'}">${g.passed ? '✓' : '✗'} ${esc(g.message)}</li>`,
+          )
+          .join('')}</ul>`;
+  return `<section id="verdict" aria-labelledby="verdict-h">
+<h2 id="verdict-h">Verdict</h2>
+${status}
+<p class="lead">${esc(verdictSentence(report))}</p>
+<div class="cards">${cards}</div>
+${gates}
+</section>`;
+}
+
+function card(label: string, valueHtml: string, note: string): string {
+  return `<div class="card"><div class="card-label">${esc(label)}</div><div class="card-value">${valueHtml}</div>${note ? `<div class="card-note">${esc(note)}</div>` : ''}</div>`;
+}
+
+/** The verdict in words: what was found, how sure, and what was done about it. */
+export function verdictSentence(report: AuditReport): string {
+  const s = report.summary;
+  const parts = [
+    `${num(s.quarantined)} of ${num(s.rows)} rows (${pct(s.quarantinedFraction, 2)}) were quarantined.`,
+  ];
+  const target = report.isolation.suspectedTarget;
+  if (s.suspectedTargetClass !== null && target) {
+    parts.push(
+      `They concentrate in class ${className(report, s.suspectedTargetClass)}: ${pct(target.share)} of the quarantine, ${target.lift.toFixed(1)}× that class's share of the data, which is what a backdoor tied to one target class looks like.`,
+    );
+  } else if (s.suspectedTargetClass !== null) {
+    parts.push(
+      `Class ${className(report, s.suspectedTargetClass)} stands out as the likely backdoor target.`,
+    );
+  } else {
+    parts.push(
+      'No class stands out, so no backdoor target was identified: the quarantine holds the lowest-loss rows overall, which may be clean rows of an easy class.',
+    );
+  }
+  if (report.unlearning.ascended) {
+    parts.push('The cleaned model was trained on the rest while unlearning the quarantined rows.');
+  } else {
+    parts.push('The cleaned model was trained without the quarantined rows; they were not unlearned.');
+  }
+  if (report.unlearning.guard.stopped)
+    parts.push('The guard stopped unlearning early and rolled back to the last good epoch.');
+  return parts.join(' ');
+}
+
+function figure(id: string, title: string, svg: string | null, caption: string): string {
+  if (svg === null) return '';
+  return `<figure class="chart" id="${id}"><figcaption><strong>${esc(title)}.</strong> ${esc(caption)}</figcaption><div class="plot">${svg}</div></figure>`;
+}
+
+function quarantineSection(report: AuditReport, charts: ReportCharts): string {
+  return `<section id="quarantine" aria-labelledby="quarantine-h">
+<h2 id="quarantine-h">What was quarantined</h2>
+<div class="figures">
+${figure('chart-classes', 'Quarantined rows per class', charts.classCounts, 'A backdoor relabels its rows to one target class, so poisoned rows pile up in one bar; the suspected target is in orange.')}
+${figure('chart-scores', 'Score of quarantined vs kept rows', charts.scoreHistogram, `Each group as a share of its own rows. Score: ${report.isolation.scoreDescription}. Rows the model learned suspiciously fast sit far to the left.`)}
+</div>
+</section>`;
+}
+
+function thumbnailSection(report: AuditReport, figures: ReportFigures): string {
+  if (figures.topQuarantined.length === 0) return '';
+  const shape = report.data.imageShape;
+  const size = thumbSize(shape);
+  const items = figures.topQuarantined
+    .map((ex) => {
+      const truth =
+        ex.poisoned === null
+          ? ''
+          : ex.poisoned
+            ? '<span class="badge bad">poisoned</span>'
+            : '<span class="badge ok">clean</span>';
+      const alt = `rank ${ex.rank + 1}, id ${ex.id}, label ${className(report, ex.label)}`;
+      return `<figure class="thumb"><img src="${imageDataUri(ex.pixels, shape)}" width="${size}" height="${Math.round((size * shape.height) / shape.width)}" alt="${esc(alt)}"><figcaption><span class="rank">#${ex.rank + 1}</span> <span class="id" title="${esc(ex.id)}">${esc(ex.id)}</span><br>label ${esc(className(report, ex.label))}<br>score ${Number.isFinite(ex.score) ? ex.score.toFixed(2) : '—'} ${truth}</figcaption></figure>`;
+    })
+    .join('');
+  const hasTruth = figures.topQuarantined.some((e) => e.poisoned !== null);
+  return `<section id="thumbnails" aria-labelledby="thumbnails-h">
+<h2 id="thumbnails-h">Most suspicious quarantined rows</h2>
+<p>The ${figures.topQuarantined.length} top-ranked of ${num(report.summary.quarantined)} quarantined rows, most suspicious first, with their row id, label and score${hasTruth ? ', and the ground truth from the input’s <code>poisoned</code> column (not used by the audit)' : ''}. All quarantined rows are in <code>quarantine/</code>.</p>
+<div class="thumbs">${items}</div>
+</section>`;
+}
+
+/** Thumbnails about 64 px on the long side: pixel-sharp small images, a readable grid of many. */
+function thumbSize(shape: ImageShape): number {
+  return shape.width >= 64 ? shape.width : shape.width * Math.max(1, Math.round(64 / shape.width));
+}
+
+function triggerSection(report: AuditReport, figures: ReportFigures, charts: ReportCharts): string {
+  const view = figures.trigger;
+  if (view === null || charts.triggerHeatmap === null) return '';
+  const size = Math.max(112, thumbSize(view.shape) * 2);
+  const filter = report.unlearning.triggerFilter;
+  const filterNote = filter
+    ? ` The audit also found a shared pixel pattern of ${filter.pixels} pixels in the quarantined rows that other classes lack, and left out ${num(filter.rows)} more rows of this class that carry it.`
+    : '';
+  return `<section id="trigger" aria-labelledby="trigger-h">
+<h2 id="trigger-h">Trigger view</h2>
+<p>Label ${esc(className(report, view.label))}: the mean of its ${num(view.quarantinedRows)} quarantined rows minus the mean of its ${num(view.keptRows)} kept rows, per pixel${view.shape.channels > 1 ? ' (averaged over channels)' : ''}. A patch trigger shows as a sharp spot; a blended or warped trigger as a faint texture over the image; without a backdoor only the class’s ordinary variation remains.${esc(filterNote)}</p>
+<div class="trigger">
+<figure><img src="${imageDataUri(view.quarantinedMean, view.shape)}" width="${size}" height="${Math.round((size * view.shape.height) / view.shape.width)}" alt="mean quarantined image"><figcaption>mean quarantined</figcaption></figure>
+<figure><img src="${imageDataUri(view.keptMean, view.shape)}" width="${size}" height="${Math.round((size * view.shape.height) / view.shape.width)}" alt="mean kept image"><figcaption>mean kept</figcaption></figure>
+<figure class="chart" id="chart-trigger"><div class="plot">${charts.triggerHeatmap}</div><figcaption>quarantined − kept (orange: brighter in the quarantined rows, blue: darker)</figcaption></figure>
+</div>
+</section>`;
+}
+
+function isolationSection(report: AuditReport, charts: ReportCharts): string {
+  const iso = report.isolation;
+  const gaps = iso.classGaps
+    ? `<p>Class gaps (median score minus the mean of the class’s lowest scores; the largest is the suspect): ${iso.classGaps
+        .map((g, label) => `${esc(className(report, label))} ${g === null ? '—' : g.toFixed(2)}`)
+        .join(', ')}.</p>`
+    : '';
+  return `<section id="isolation" aria-labelledby="isolation-h">
+<h2 id="isolation-h">Isolation</h2>
+<p>${iso.epochs} epochs of local gradient ascent (${esc(iso.lga)} form, γ = ${iso.gamma}) from scratch; every row’s loss was recorded after each epoch. The ${num(iso.isolated)} lowest-scored rows (ratio ${iso.ratio}) were isolated. Score: ${esc(iso.scoreDescription)}.</p>
+${figure('chart-trajectory', 'Loss over the isolation epochs', charts.lossTrajectory, 'Median (line) and 10th–90th percentile (band) of quarantined and kept rows. LGA holds clean rows near γ; a backdoor’s rows keep falling.')}
+${gaps}
+</section>`;
+}
+
+function unlearningSection(report: AuditReport, charts: ReportCharts): string {
+  const ul = report.unlearning;
+  const g = ul.guard;
+  const rows = ul.epochs
+    .map(
+      (e) =>
+        `<tr><td>${e.epoch}</td><td>${esc(e.phase)}</td><td>${e.learningRate}</td><td>${orDash(e.meanObjective, (v) => v.toFixed(3))}</td><td>${pct(e.guardAccuracy)}</td><td>${orDash(e.targetClassAccuracy, (v) => pct(v))}</td><td>${orDash(e.probeTargetRate, (v) => pct(v))}</td><td>${e.isolatedLoss.toFixed(2)}</td><td>${orDash(e.cleanAccuracy, (v) => pct(v))}</td><td>${orDash(e.attackSuccessRate, (v) => pct(v))}</td><td>${e.rolledBack ? `rolled back (${esc(e.stopReason ?? 'guard')})` : ''}</td></tr>`,
+    )
+    .join('');
+  const known = ul.epochs.some((e) => e.cleanAccuracy !== null);
+  const table =
+    ul.epochs.length === 0
+      ? '<p>No unlearning epochs ran.</p>'
+      : `<div class="scroll"><table><thead><tr><th>epoch</th><th>phase</th><th>lr</th><th>objective</th><th>held-out acc.</th><th>target-class acc.</th><th>probe → target</th><th>isolated loss</th><th>clean acc.</th><th>attack success</th><th>guard</th></tr></thead><tbody>${rows}</tbody></table></div>`;
+  return `<section id="unlearning" aria-labelledby="unlearning-h">
+<h2 id="unlearning-h">Retraining and unlearning</h2>
+<p>Mode <code>${esc(ul.mode)}</code>; the quarantined rows were ${ul.ascended ? 'unlearned (gradient ascent) while the model trained on the rest' : 'left out of training, not unlearned'}. The guard watched ${num(g.rows)} held-out rows (accuracy ${pct(g.initialAccuracy)} → ${pct(g.finalAccuracy)}, allowed drop ${pct(g.maxDrop)})${g.probeRows > 0 ? ` and a backdoor probe of ${num(g.probeRows)} rows (${orDash(g.initialProbeRate, (v) => pct(v))} predicted as the target before, lowest ${orDash(g.lowestProbeRate, (v) => pct(v))})` : ''}${g.stopped ? '; it stopped unlearning and rolled back to the last good epoch' : ''}.</p>
+${figure('chart-unlearning', known ? 'Clean accuracy and attack success while unlearning' : 'Guard measures while unlearning', charts.unlearning, known ? 'On the given test sets after each epoch; epoch 0 is the model after isolation, which has learned the backdoor.' : 'No test sets were given, so these are the guard’s held-out accuracy and the share of suspect rows predicted as the target.')}
+${table}
+</section>`;
+}
+
+function metricsRow(name: string, m: ReportModelMetrics): string {
+  return `<tr><th scope="row">${esc(name)}</th><td>${orDash(m.cleanAccuracy?.value, (v) => pct(v, 2))}</td><td>${orDash(m.targetClassAccuracy, (v) => pct(v, 2))}</td><td>${orDash(m.attackSuccessRate?.value, (v) => pct(v, 2))}</td></tr>`;
+}
+
+function groundTruthSection(report: AuditReport): string {
+  const gt = report.isolation.groundTruth;
+  const m = report.metrics;
+  const hasModelMetrics = m.cleanedModel.cleanAccuracy !== null || m.cleanedModel.attackSuccessRate !== null;
+  if (!gt && !hasModelMetrics) return '';
+  let confusion = '';
+  if (gt) {
+    const fp = gt.isolated - gt.truePositives;
+    const fn = gt.poisoned - gt.truePositives;
+    const tn = report.summary.rows - gt.isolated - fn;
+    confusion = `<h3>Quarantine vs ground truth</h3>
+<p>From the input’s <code>poisoned</code> column, read only to score the audit. Precision ${pct(gt.precision)} (at most ${pct(gt.maxPrecision)} possible with ${num(gt.isolated)} rows), recall ${orDash(gt.recall, (v) => pct(v))}, AUROC of the ranking as a poison detector ${orDash(gt.auroc, (v) => v.toFixed(3))}.</p>
+<table class="confusion" id="confusion"><thead><tr><th></th><th scope="col">truly poisoned</th><th scope="col">clean</th></tr></thead><tbody>
+<tr><th scope="row">quarantined</th><td class="good">${num(gt.truePositives)}</td><td class="bad">${num(fp)}</td></tr>
+<tr><th scope="row">kept</th><td class="bad">${num(fn)}</td><td class="good">${num(tn)}</td></tr>
+</tbody></table>`;
+  }
+  const asr = m.cleanedModel.attackSuccessRate ?? m.afterIsolation.attackSuccessRate;
+  const metrics = hasModelMetrics
+    ? `<h3>Model quality</h3>
+<table id="model-metrics"><thead><tr><th></th><th scope="col">clean accuracy</th><th scope="col">target-class accuracy</th><th scope="col">attack success rate</th></tr></thead><tbody>
+${metricsRow('after isolation (backdoored start)', m.afterIsolation)}
+${metricsRow('cleaned model', m.cleanedModel)}
+</tbody></table>
+<p class="note">Clean accuracy: share of all ${orDash(m.cleanedModel.cleanAccuracy?.rows, num)} clean test rows predicted as their label, every class included. Attack success rate: share of the ${orDash(asr?.rows, num)} triggered test rows whose true class is not the target that the model puts in target class ${asr ? esc(className(report, asr.target)) : '—'} (${asr?.targetFrom === 'given' ? 'target given by the user' : 'the suspected target'}).</p>`
+    : '';
+  return `<section id="ground-truth" aria-labelledby="gt-h">
+<h2 id="gt-h">Against known answers</h2>
+${confusion}
+${metrics}
+</section>`;
+}
+
+function filesTable(name: string, input: { path: string; files: readonly ReportFile[] } | null): string {
+  if (!input) return '';
+  return input.files
+    .map(
+      (f, i) =>
+        `<tr>${i === 0 ? `<th scope="row" rowspan="${input.files.length}">${esc(name)}</th>` : ''}<td class="path">${esc(f.path)}</td><td>${num(f.bytes)}</td><td class="hash">${esc(f.sha256)}</td></tr>`,
+    )
+    .join('');
+}
+
+/** Nested parameters as `a.b = value` rows, in the report's order. */
+function flatten(value: unknown, prefix = ''): [string, string][] {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    const entries = Object.entries(value as Record<string, unknown>);
+    if (entries.length === 0) return prefix ? [[prefix, '{}']] : [];
+    return entries.flatMap(([k, v]) => flatten(v, prefix ? `${prefix}.${k}` : k));
+  }
+  return [
+    [
+      prefix,
+      value === null || value === undefined ? '—' : typeof value === 'string' ? value : JSON.stringify(value),
+    ],
+  ];
+}
+
+function kvTable(id: string, rows: readonly [string, string][]): string {
+  return `<table class="kv" id="${id}"><tbody>${rows.map(([k, v]) => `<tr><th scope="row">${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')}</tbody></table>`;
+}
+
+function runFactsSection(report: AuditReport): string {
+  const b = report.backend;
+  const timings = Object.entries(report.timings).map(
+    ([k, v]) => [k, `${v.toFixed(1)} s`] as [string, string],
+  );
+  const perSource = report.data.perSource.length > 1 ? perSourceTable(report) : '';
+  return `<section id="run" aria-labelledby="run-h">
+<h2 id="run-h">Run facts</h2>
+<h3>Inputs</h3>
+<div class="scroll"><table id="inputs"><thead><tr><th></th><th scope="col">file</th><th scope="col">bytes</th><th scope="col">sha256</th></tr></thead><tbody>
+${filesTable('train', report.inputs.train)}${filesTable('test', report.inputs.test)}${filesTable('backdoor test', report.inputs.backdoorTest)}
+</tbody></table></div>
+${perSource}
+<div class="facts">
+<div><h3>Run</h3>${kvTable('facts', [
+    ['seed', String(report.seed)],
+    ['backend', `${b.name} (${b.tfBackend}, ${b.threads} thread${b.threads === 1 ? '' : 's'})`],
+    ...b.skipped.map((s) => [`skipped ${s.name}`, s.reason] as [string, string]),
+    ['resumed', report.resumed ? 'yes, from a checkpoint' : 'no'],
+    [
+      'columns',
+      `image ${report.data.columns.image}, label ${report.data.columns.label}, id ${report.data.columns.id ?? '(file#row)'}`,
+    ],
+    ['created', report.createdAt],
+  ])}<h3>Timings</h3>${kvTable('timings', timings)}</div>
+<div><h3>Parameters</h3>${kvTable('parameters', flatten(report.parameters))}</div>
+<div><h3>Versions</h3>${kvTable('versions', Object.entries(report.versions))}</div>
+</div>
+</section>`;
+}
+
+const MAX_SOURCE_ROWS = 50;
+
+function perSourceTable(report: AuditReport): string {
+  const files = report.data.perSource;
+  const shown = files.slice(0, MAX_SOURCE_ROWS);
+  const more = files.length - shown.length;
+  return `<h3>Per source file</h3><div class="scroll"><table id="per-source"><thead><tr><th scope="col">file</th><th scope="col">rows</th><th scope="col">quarantined</th></tr></thead><tbody>${shown
+    .map(
+      (f) =>
+        `<tr><td class="path">${esc(f.file)}</td><td>${num(f.rows)}</td><td>${num(f.quarantined)}</td></tr>`,
+    )
+    .join(
+      '',
+    )}</tbody></table></div>${more > 0 ? `<p class="note">${more} more files in report.json.</p>` : ''}`;
+}

@@ -1,0 +1,50 @@
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { sampleReport } from '../helpers/sampleReport.js';
+import { useTempDir } from '../helpers/tempDir.js';
+import { runCli } from './runCli.js';
+
+// `abl-audit report OUT` on folders that are not (complete) audits. The happy path renders a real
+// audit's outputs in test/integration/audit.test.ts and test/browser/report.test.ts.
+const tmp = useTempDir('report-cli-');
+
+describe('abl-audit report', () => {
+  it('fails with ABL101 naming report.json when the folder holds no audit', async () => {
+    const dir = await tmp.sub('empty');
+    const r = await runCli('report', dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`error ABL101: file ${join(dir, 'report.json')}: no audit report here`);
+    expect(existsSync(join(dir, 'report.html'))).toBe(false);
+  });
+
+  it('fails with ABL103 on a report.json that is not JSON, or of another schema', async () => {
+    const dir = await tmp.sub('bad');
+    await writeFile(join(dir, 'report.json'), '{"schema": "abl-audit/report@1", ');
+    const notJson = await runCli('report', dir);
+    expect(notJson.code).toBe(1);
+    expect(notJson.stderr).toMatch(/error ABL103: file .*report\.json: report\.json is not valid JSON/);
+    await writeFile(join(dir, 'report.json'), '{"schema": "something-else@9"}');
+    const other = await runCli('report', join(dir, 'report.json'));
+    expect(other.code).toBe(1);
+    expect(other.stderr).toContain('schema "something-else@9", expected "abl-audit/report@1"');
+    expect(existsSync(join(dir, 'report.html'))).toBe(false);
+  });
+
+  it('names the missing output of an incomplete audit and writes nothing', async () => {
+    const dir = await tmp.sub('incomplete');
+    await writeFile(join(dir, 'report.json'), JSON.stringify(sampleReport()));
+    await mkdir(join(dir, 'quarantine'));
+    const r = await runCli('report', dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/error ABL101: .*scores\.parquet/);
+    expect(existsSync(join(dir, 'report.html'))).toBe(false);
+  });
+
+  it('rejects a bad --thumbnails value with exit code 2', async () => {
+    const r = await runCli('report', tmp.path, '--thumbnails', '-3');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--thumbnails');
+  });
+});

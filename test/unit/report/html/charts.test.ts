@@ -1,0 +1,116 @@
+import type { TopLevelSpec } from 'vega-lite';
+import { describe, expect, it } from 'vitest';
+import {
+  classCountsSpec,
+  lossTrajectorySpec,
+  renderSvg,
+  scoreHistogramSpec,
+  triggerHeatmapSpec,
+  unlearningSpec,
+} from '../../../../src/report/html/charts.js';
+import { binScores } from '../../../../src/report/html/reportFigures.js';
+import { sampleReport } from '../../../helpers/sampleReport.js';
+
+/** The inline data rows of a spec (which must exist). */
+function valuesOf<T>(spec: TopLevelSpec | null): T[] {
+  if (spec === null) throw new Error('expected a chart spec, got null');
+  return (spec.data as { values: T[] }).values;
+}
+
+/** Paths Vega drew for the marks of one kind (legends and axes excluded). */
+function markPaths(svg: string, kind: string): number {
+  // Series of a line or area chart are separate groups; count the paths of all of them.
+  const groups = svg.matchAll(new RegExp(`<g class="mark-${kind} role-mark[^"]*"[^>]*>(.*?)</g>`, 'gs'));
+  return [...groups].reduce((n, g) => n + (g[1]?.match(/<path/g) ?? []).length, 0);
+}
+
+describe('charts', () => {
+  it('draws one bar per class, with the class names on the axis', async () => {
+    const svg = await renderSvg(classCountsSpec(sampleReport()));
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(markPaths(svg, 'rect')).toBe(4);
+    expect(svg).toContain('2 two &lt;b&gt;');
+  });
+
+  it('draws the score histogram as shares of each group', async () => {
+    const bins = binScores([-9, -8.5, -1, 0, 0.5, 1], [true, true, false, false, false, false], 4);
+    const spec = scoreHistogramSpec(bins, 'score');
+    const values = (spec.data as { values: { group: string; share: number }[] }).values;
+    const sum = (g: string) => values.filter((v) => v.group === g).reduce((s, v) => s + v.share, 0);
+    expect(sum('quarantined')).toBeCloseTo(1, 12);
+    expect(sum('kept')).toBeCloseTo(1, 12);
+    const svg = await renderSvg(spec);
+    expect(markPaths(svg, 'rect')).toBe(8);
+  });
+
+  it('draws loss trajectories on a log axis, flooring zero losses', async () => {
+    const spec = lossTrajectorySpec(sampleReport());
+    expect(spec).not.toBeNull();
+    const values = valuesOf<{ median: number }>(spec);
+    expect(Math.min(...values.map((v) => v.median))).toBeGreaterThan(0);
+    const svg = await renderSvg(spec as TopLevelSpec);
+    expect(markPaths(svg, 'line')).toBe(2);
+  });
+
+  it('falls back to the guard measures when no test set was given', () => {
+    const spec = unlearningSpec(sampleReport());
+    const values = valuesOf<{ epoch: number; metric: string; value: number }>(spec);
+    expect(values).toContainEqual({ epoch: 0, metric: 'held-out accuracy (guard)', value: 0.78 });
+    expect(values).toContainEqual({ epoch: 1, metric: 'probe rows predicted as target (guard)', value: 0.2 });
+  });
+
+  it('uses clean accuracy and attack success when the test sets were given', () => {
+    const r = sampleReport();
+    const withTests = {
+      ...r,
+      unlearning: {
+        ...r.unlearning,
+        epochs: r.unlearning.epochs.map((e) => ({ ...e, cleanAccuracy: 0.8, attackSuccessRate: 0.01 })),
+      },
+    };
+    const values = valuesOf<{ metric: string; value: number }>(unlearningSpec(withTests));
+    expect(values.map((v) => v.metric)).toEqual([
+      'clean accuracy (test set)',
+      'attack success rate (triggered test set)',
+    ]);
+  });
+
+  it('has no unlearning chart without unlearning epochs', () => {
+    const r = sampleReport();
+    expect(unlearningSpec({ ...r, unlearning: { ...r.unlearning, epochs: [] } })).toBeNull();
+  });
+
+  it('draws the trigger view centred on zero, block-averaging large images', async () => {
+    const shape = { height: 4, width: 4, channels: 1 };
+    const kept = new Float32Array(16);
+    const quarantined = new Float32Array(16);
+    quarantined[15] = 200; // a one-pixel "patch" in the corner
+    const spec = triggerHeatmapSpec({
+      label: 2,
+      quarantinedRows: 3,
+      keptRows: 5,
+      shape,
+      quarantinedMean: quarantined,
+      keptMean: kept,
+    });
+    const values = (spec.data as { values: { x: number; y: number; d: number }[] }).values;
+    expect(values).toHaveLength(16);
+    expect(values.find((v) => v.x === 3 && v.y === 3)?.d).toBe(200);
+    const color = (spec as { encoding: { color: { scale: { domain: number[] } } } }).encoding.color;
+    expect(color.scale.domain).toEqual([-200, 200]);
+    expect(markPaths(await renderSvg(spec), 'rect')).toBe(16);
+
+    const big = { height: 256, width: 256, channels: 3 };
+    const bigSpec = triggerHeatmapSpec({
+      label: 0,
+      quarantinedRows: 1,
+      keptRows: 1,
+      shape: big,
+      quarantinedMean: new Float32Array(256 * 256 * 3).fill(30),
+      keptMean: new Float32Array(256 * 256 * 3).fill(10),
+    });
+    const bigValues = (bigSpec.data as { values: { d: number }[] }).values;
+    expect(bigValues).toHaveLength(64 * 64);
+    expect(bigValues.every((v) => v.d === 20)).toBe(true);
+  });
+});

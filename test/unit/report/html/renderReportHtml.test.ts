@@ -1,0 +1,151 @@
+import { describe, expect, it } from 'vitest';
+import {
+  escapeHtml,
+  type ReportCharts,
+  renderReportHtml,
+  verdictSentence,
+} from '../../../../src/report/html/renderReportHtml.js';
+import type { ReportFigures } from '../../../../src/report/html/reportFigures.js';
+import { sampleReport } from '../../../helpers/sampleReport.js';
+
+const CHARTS: ReportCharts = {
+  classCounts: '<svg id="c1"></svg>',
+  scoreHistogram: '<svg id="c2"></svg>',
+  lossTrajectory: '<svg id="c3"></svg>',
+  unlearning: null,
+  triggerHeatmap: '<svg id="c5"></svg>',
+};
+
+const FIGURES: ReportFigures = {
+  scoreBins: [],
+  topQuarantined: [
+    {
+      id: '<img src=x onerror=alert(1)>',
+      label: 2,
+      rank: 0,
+      score: -9.5,
+      poisoned: true,
+      pixels: new Uint8Array(16).fill(255),
+    },
+    { id: 'row-2', label: 0, rank: 1, score: -9, poisoned: false, pixels: new Uint8Array(16) },
+  ],
+  trigger: {
+    label: 2,
+    quarantinedRows: 9,
+    keptRows: 241,
+    shape: { height: 4, width: 4, channels: 1 },
+    quarantinedMean: new Float32Array(16).fill(100),
+    keptMean: new Float32Array(16).fill(50),
+  },
+};
+
+describe('renderReportHtml', () => {
+  const html = renderReportHtml(sampleReport(), FIGURES, CHARTS);
+
+  it('is one self-contained page: no script, no external stylesheet, image or font', () => {
+    expect(html.startsWith('<!doctype html>')).toBe(true);
+    expect(html).not.toMatch(/<script/i);
+    expect(html).not.toMatch(/(src|href)="(https?:)?\/\//i);
+    expect(html).not.toMatch(/@import|url\(/i);
+    // Every image is embedded.
+    for (const src of html.matchAll(/<img src="([^"]*)"/g))
+      expect(src[1]).toMatch(/^data:image\/png;base64,/);
+  });
+
+  it('escapes every value taken from the data', () => {
+    expect(html).not.toContain('<img src=x onerror');
+    expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;');
+    expect(html).not.toContain('two <b>');
+    expect(html).toContain('two &lt;b&gt;');
+  });
+
+  it('puts the verdict first, then the charts given, and leaves out the ones not drawn', () => {
+    const sections = [...html.matchAll(/<section id="([^"]+)"/g)].map((m) => m[1]);
+    expect(sections[0]).toBe('verdict');
+    expect(sections).toEqual([
+      'verdict',
+      'quarantine',
+      'thumbnails',
+      'trigger',
+      'isolation',
+      'unlearning',
+      'ground-truth',
+      'run',
+    ]);
+    for (const id of ['c1', 'c2', 'c3', 'c5']) expect(html).toContain(`<svg id="${id}">`);
+    expect(html).not.toContain('id="chart-unlearning"');
+  });
+
+  it('shows the thumbnails with rank, label, score and ground truth', () => {
+    expect((html.match(/class="thumb"/g) ?? []).length).toBe(2);
+    expect(html).toContain('<span class="rank">#1</span>');
+    expect(html).toContain('label 2 (two &lt;b&gt;)');
+    expect(html).toContain('score -9.50 <span class="badge bad">poisoned</span>');
+    expect(html).toContain('<span class="badge ok">clean</span>');
+  });
+
+  it('tabulates the quarantine against ground truth', () => {
+    const confusion = html.match(/<table class="confusion"[\s\S]*?<\/table>/)?.[0] ?? '';
+    // 9 of 10 quarantined rows poisoned; 3 of 12 poisoned kept; 1000 − 10 − 3 clean kept.
+    expect(confusion).toMatch(/quarantined<\/th><td class="good">9<\/td><td class="bad">1<\/td>/);
+    expect(confusion).toMatch(/kept<\/th><td class="bad">3<\/td><td class="good">987<\/td>/);
+  });
+
+  it('lists the run facts: input hash, seed, backend, parameters, timings', () => {
+    expect(html).toContain('a'.repeat(64));
+    expect(html).toMatch(/<th scope="row">seed<\/th><td>1<\/td>/);
+    expect(html).toContain('wasm (wasm, 1 thread)');
+    expect(html).toMatch(/<th scope="row">isolation\.gamma<\/th><td>0\.5<\/td>/);
+    expect(html).toMatch(/<th scope="row">total<\/th><td>3\.0 s<\/td>/);
+  });
+
+  it('shows failed gates first thing', () => {
+    const r = sampleReport();
+    const failed = renderReportHtml(
+      {
+        ...r,
+        status: 'gate-failed',
+        gates: [
+          {
+            name: 'fail_if_quarantine_fraction_above',
+            threshold: 0.005,
+            value: 0.01,
+            passed: false,
+            message: 'quarantine 1% > 0.5%',
+          },
+        ],
+      },
+      FIGURES,
+      CHARTS,
+    );
+    expect(failed).toContain('<p class="status fail" id="status">✗ 1 of 1 gates failed</p>');
+    expect(failed).toContain('<li class="fail">✗ quarantine 1% &gt; 0.5%</li>');
+  });
+});
+
+describe('verdictSentence', () => {
+  it('names the target, its share and lift, and what was done', () => {
+    expect(verdictSentence(sampleReport())).toBe(
+      "10 of 1,000 rows (1.00%) were quarantined. They concentrate in class 2 (two <b>): 90.0% of the quarantine, 3.6× that class's share of the data, which is what a backdoor tied to one target class looks like. The cleaned model was trained on the rest while unlearning the quarantined rows.",
+    );
+  });
+
+  it('says when no class stands out and nothing was unlearned', () => {
+    const r = sampleReport();
+    const none = {
+      ...r,
+      summary: { ...r.summary, suspectedTargetClass: null },
+      isolation: { ...r.isolation, suspectedTarget: null },
+      unlearning: { ...r.unlearning, ascended: false },
+    };
+    const text = verdictSentence(none);
+    expect(text).toContain('No class stands out');
+    expect(text).toContain('they were not unlearned');
+  });
+});
+
+describe('escapeHtml', () => {
+  it('escapes the five HTML special characters', () => {
+    expect(escapeHtml(`<a href="x">'&'</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
+  });
+});
