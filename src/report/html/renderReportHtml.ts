@@ -112,20 +112,8 @@ function verdictSection(report: AuditReport): string {
       `isolation ratio ${report.isolation.ratio}`,
     ),
     targetCard,
-    cleaned.cleanAccuracy
-      ? card(
-          'Cleaned model accuracy',
-          pct(cleaned.cleanAccuracy.value),
-          `${num(cleaned.cleanAccuracy.rows)} clean test rows`,
-        )
-      : '',
-    cleaned.attackSuccessRate
-      ? card(
-          'Attack success rate',
-          pct(cleaned.attackSuccessRate.value),
-          `${num(cleaned.attackSuccessRate.rows)} triggered test rows`,
-        )
-      : '',
+    measuredCard('Cleaned model accuracy', cleaned.cleanAccuracy, 'clean test rows'),
+    measuredCard('Attack success rate', cleaned.attackSuccessRate, 'triggered test rows'),
     gt
       ? card(
           'Quarantine precision',
@@ -149,6 +137,11 @@ ${status}
 <div class="cards">${cards}</div>
 ${gates}
 </section>`;
+}
+
+/** A card for a measured rate, or nothing when it was not measured (no test set given). */
+function measuredCard(label: string, measured: { value: number; rows: number } | null, rows: string): string {
+  return measured ? card(label, pct(measured.value), `${num(measured.rows)} ${rows}`) : '';
 }
 
 function card(label: string, valueHtml: string, note: string): string {
