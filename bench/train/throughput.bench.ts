@@ -25,6 +25,7 @@ import { describeError } from '../../src/errors.js';
 import { BACKEND_NAMES, initBackend } from '../../src/train/backend.js';
 import { type Architecture, createModel } from '../../src/train/models/createModel.js';
 import type { BackendName } from '../../src/train/types.js';
+import { registerWasmKernels, restoreStockKernels } from '../../src/train/wasm/registerWasmKernels.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const TORCH_PEER = join(ROOT, 'bench', 'train', 'torch_peer.py');
@@ -50,6 +51,8 @@ interface Config {
   readonly torchThreads: readonly number[];
   readonly out: string;
   readonly json: boolean;
+  /** Also time wasm with these of abl-audit's kernel replacements swapped back to tfjs's stock ones. */
+  readonly baselineKernels: readonly string[] | null;
 }
 
 /** One measured (or failed, or skipped) row. */
@@ -99,6 +102,10 @@ const USAGE = `usage: npm run bench:train -- [options]
   --cpu-train         also time training on the cpu backend (about 1.6 images/s: minutes per row)
   --no-torch          skip the PyTorch peer
   --torch-threads a,b PyTorch thread counts (default 1,2)
+  --baseline-kernels a,b|all
+                      also time wasm with these replacement kernels (BatchMatMul, MaxPoolGrad,
+                      Conv2DBackpropInput, 'FusedBatchNorm gradient') swapped back to tfjs's own,
+                      as backend 'wasm-baseline': what the replacements gain, measured in one run
   --out PATH          results file (default bench/results/train-throughput.json)
   --json              print the results JSON on stdout instead of the table`;
 
@@ -118,6 +125,7 @@ function parseConfig(argv: readonly string[]): Config | null {
       'torch-threads': { type: 'string', default: '1,2' },
       out: { type: 'string', default: join(ROOT, 'bench', 'results', 'train-throughput.json') },
       json: { type: 'boolean', default: false },
+      'baseline-kernels': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -152,6 +160,12 @@ function parseConfig(argv: readonly string[]): Config | null {
     torchThreads: list(values['torch-threads']).map((t) => int('torch-threads', t, 1)),
     out: values.out,
     json: values.json,
+    baselineKernels:
+      values['baseline-kernels'] === undefined
+        ? null
+        : values['baseline-kernels'] === 'all'
+          ? []
+          : list(values['baseline-kernels']),
   };
 }
 
@@ -161,6 +175,10 @@ function parseConfig(argv: readonly string[]): Config | null {
 /** A backend that could be set up, or why not. */
 interface BackendSetup {
   readonly name: BackendName;
+  /** What the rows call it, when not `name` (`wasm-baseline`). */
+  readonly label?: string;
+  /** Replacement kernels swapped back to tfjs's stock ones for these rows (empty = all). */
+  readonly stockKernels?: readonly string[];
   /** The tfjs backend id it runs as (`tensorflow`, `wasm`, `cpu`). */
   readonly tfBackend?: string;
   readonly threads: number;
@@ -234,7 +252,7 @@ async function benchTfjsRows(
   log: (line: string) => void,
 ): Promise<Row[]> {
   const rows: Row[] = [];
-  const base = { framework: 'tfjs' as const, backend: setup.name, threads: setup.threads };
+  const base = { framework: 'tfjs' as const, backend: setup.label ?? setup.name, threads: setup.threads };
   const everyRow = (skipped: string) => {
     for (const model of config.models)
       for (const shape of config.shapes)
@@ -249,6 +267,11 @@ async function benchTfjsRows(
   } catch (err) {
     everyRow(`cannot select backend: ${firstLine(err)}`);
     return rows;
+  }
+  // After initBackend, which registers abl-audit's kernels.
+  if (setup.stockKernels !== undefined) {
+    const restored = restoreStockKernels(setup.stockKernels.length > 0 ? setup.stockKernels : undefined);
+    log(`  ${setup.label ?? setup.name}: stock ${restored.join(', ')}`);
   }
   for (const architecture of config.models) {
     for (const shape of config.shapes) {
@@ -324,6 +347,7 @@ async function benchTfjsRows(
       tf.dispose([x, labels, oneHot]);
     }
   }
+  if (setup.stockKernels !== undefined) registerWasmKernels();
   return rows;
 }
 
@@ -450,7 +474,9 @@ function table(
   ];
   const lines = [header];
   // Backends that did not load have only skipped rows: they are named in the notes instead.
-  const shown = tfjsRows.filter((row) => setups.find((s) => s.name === row.backend)?.skipped === undefined);
+  const shown = tfjsRows.filter(
+    (row) => setups.find((s) => (s.label ?? s.name) === row.backend)?.skipped === undefined,
+  );
   for (const row of shown) {
     lines.push([
       row.backend,
@@ -501,6 +527,10 @@ async function main(): Promise<void> {
       `tfjs ${s.name}: ${s.skipped === undefined ? `${s.tfBackend}, ${s.threads} thread(s)` : `skipped: ${s.skipped}`}`,
     );
   }
+  const wasm = setups.find((s) => s.name === 'wasm' && s.skipped === undefined);
+  if (config.baselineKernels !== null && wasm !== undefined) {
+    setups.push({ ...wasm, label: 'wasm-baseline', stockKernels: config.baselineKernels });
+  }
   const tfjsRows: Row[] = [];
   for (const setup of setups) tfjsRows.push(...(await benchTfjsRows(setup, config, log)));
   log('PyTorch peer:');
@@ -518,6 +548,7 @@ async function main(): Promise<void> {
       models: config.models,
       shapes: config.shapes.map(formatShape),
       torchThreads: config.torchThreads,
+      baselineKernels: config.baselineKernels,
       optimizer: 'SGD momentum 0.9, lr 0.01',
     },
     backends: setups,

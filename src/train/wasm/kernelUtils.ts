@@ -210,6 +210,33 @@ export function stockKernel(kernelName: string): tf.KernelConfig | undefined {
 }
 
 /**
+ * Hands a kernel call to the stock wasm kernel one of ours replaced (the cases ours does not cover).
+ *
+ * @example
+ * ```ts
+ * if (!fast) return runStockKernel(tf.BatchMatMul, args);
+ * ```
+ * @see stockKernel
+ * @param kernelName - the tfjs kernel name.
+ * @param args - the call's inputs, backend and attributes.
+ * @returns what the stock kernel returns.
+ * @throws TrainError when no stock kernel was kept for this name.
+ */
+export function runStockKernel(
+  kernelName: string,
+  args: Parameters<tf.KernelFunc>[0],
+): tf.TensorInfo | tf.TensorInfo[] {
+  const stock = stockKernel(kernelName);
+  if (stock === undefined) {
+    throw new TrainError(
+      ErrorCode.KernelUnsupported,
+      `${kernelName}: no stock wasm kernel to hand this case to`,
+    );
+  }
+  return stock.kernelFunc(args);
+}
+
+/**
  * A shape checked to be rank 4, typed as the tuple tfjs's convolution helpers want.
  *
  * <span class="informal">Kernel inputs carry `number[]` shapes; a wrong rank here would otherwise

@@ -1,7 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fusedBatchNormGradConfig } from '../../../src/train/gradients/fusedBatchNormGrad.js';
 import { conv2DBackpropInputConfig } from '../../../src/train/wasm/kernels/Conv2DBackpropInput.js';
-import { registerWasmKernels, wasmTrainingKernels } from '../../../src/train/wasm/registerWasmKernels.js';
+import {
+  registerWasmKernels,
+  restoreStockKernels,
+  wasmTrainingKernels,
+} from '../../../src/train/wasm/registerWasmKernels.js';
 import { mulberry32 } from '../../../src/util/random.js';
 
 /** Tolerance of every comparison with the cpu backend: max |a − b| / max |b| per tensor. */
@@ -233,6 +238,123 @@ describe('Conv2D gradients on wasm match the cpu backend', () => {
         }),
       [x, filter, bias],
     );
+  });
+});
+
+describe('MaxPoolGrad on wasm matches the cpu backend', () => {
+  const cases = [
+    { name: '2×2 stride 2 valid (SmallCNN)', shape: [3, 8, 8, 4], size: 2, stride: 2, pad: 'valid' as const },
+    {
+      name: '3×3 stride 2 same (overlapping windows)',
+      shape: [2, 7, 9, 3],
+      size: 3,
+      stride: 2,
+      pad: 'same' as const,
+    },
+    { name: '3×3 stride 1 same', shape: [2, 5, 5, 2], size: 3, stride: 1, pad: 'same' as const },
+    {
+      name: '2×3 stride [1, 2] explicit padding',
+      shape: [1, 6, 7, 2],
+      size: [2, 3] as [number, number],
+      stride: [1, 2] as [number, number],
+      pad: 1,
+    },
+  ];
+  it.each(cases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
+    const x = randomData(c.shape, 21);
+    await expectGradsMatchCpu((xs) => tf.maxPool(xs as tf.Tensor4D, c.size, c.stride, c.pad), [x]);
+  });
+
+  it("gives a tied window's gradient to its first maximum, as the cpu backend does (ReLU zeros)", async () => {
+    // After a ReLU most windows are all zeros: every value ties, and only the first may get the gradient.
+    const x = randomData([2, 6, 6, 3], 22);
+    const relu = { values: x.values.map((v) => Math.max(0, v - 0.8)), shape: x.shape };
+    expect(relu.values.filter((v) => v === 0).length).toBeGreaterThan(relu.values.length / 2);
+    await expectGradsMatchCpu((xs) => tf.maxPool(xs as tf.Tensor4D, 2, 2, 'valid'), [relu]);
+    const onWasm = await gradsOn('wasm', (xs) => tf.maxPool(xs as tf.Tensor4D, 2, 2, 'valid'), [relu]);
+    const onCpu = await gradsOn('cpu', (xs) => tf.maxPool(xs as tf.Tensor4D, 2, 2, 'valid'), [relu]);
+    // The same inputs receive a gradient: ties are broken the same way, not merely summed the same.
+    expect(Array.from(onWasm[0] ?? [], (v) => v !== 0)).toEqual(Array.from(onCpu[0] ?? [], (v) => v !== 0));
+  });
+});
+
+describe('restoreStockKernels', () => {
+  it('puts the stock kernels and batch-norm gradient back, and registerWasmKernels undoes it', () => {
+    const stockMatMul = tf.getKernel(tf.BatchMatMul, 'wasm');
+    expect(stockMatMul).toBe(wasmTrainingKernels.find((k) => k.kernelName === tf.BatchMatMul));
+    expect(restoreStockKernels([tf.BatchMatMul, 'FusedBatchNorm gradient'])).toEqual([
+      tf.BatchMatMul,
+      'FusedBatchNorm gradient',
+    ]);
+    expect(tf.getKernel(tf.BatchMatMul, 'wasm')).not.toBe(stockMatMul);
+    expect(tf.getGradient(tf.FusedBatchNorm)).not.toBe(fusedBatchNormGradConfig);
+    // Kernels the wasm backend lacks as shipped stay: it could not train without them.
+    expect(tf.getKernel(tf.Conv2DBackpropFilter, 'wasm')).toBeDefined();
+    expect(registerWasmKernels()).toEqual(['FusedBatchNorm gradient', tf.BatchMatMul]);
+    expect(tf.getKernel(tf.BatchMatMul, 'wasm')).toBe(stockMatMul);
+    expect(tf.getGradient(tf.FusedBatchNorm)).toBe(fusedBatchNormGradConfig);
+  });
+});
+
+describe('the batch-norm gradient without Tile', () => {
+  const x = randomData([3, 4, 5, 6], 41);
+  const stats = [randomData([6], 42), randomData([6], 43), randomData([6], 44), randomData([6], 45)];
+  // Variance must be positive.
+  const variance = { values: stats[1]?.values.map((v) => v * v + 0.1) ?? [], shape: [6] };
+  const inputs = [x, stats[0] as Data, variance, stats[2] as Data, stats[3] as Data];
+  const bn = (xs: tf.Tensor, m: tf.Tensor, v: tf.Tensor, offset: tf.Tensor, scale: tf.Tensor) =>
+    tf.batchNorm(
+      xs as tf.Tensor4D,
+      m as tf.Tensor1D,
+      v as tf.Tensor1D,
+      offset as tf.Tensor1D,
+      scale as tf.Tensor1D,
+      1e-3,
+    );
+
+  it.each(['cpu', 'wasm'])(
+    "is bit-identical to tfjs's own gradient on %s, for x, mean, variance, offset and scale",
+    async (backend) => {
+      restoreStockKernels(['FusedBatchNorm gradient']);
+      const stock = await gradsOn(backend, bn as (...xs: tf.Tensor[]) => tf.Tensor, inputs);
+      registerWasmKernels();
+      const ours = await gradsOn(backend, bn as (...xs: tf.Tensor[]) => tf.Tensor, inputs);
+      expect(ours.map((g) => Array.from(g))).toEqual(stock.map((g) => Array.from(g)));
+      await tf.setBackend('wasm');
+    },
+  );
+
+  it('matches the cpu backend through moments, as tf.layers.batchNormalization trains', async () => {
+    const [, , , offset, scale] = inputs;
+    await expectGradsMatchCpu(
+      (xs, o, sc) => {
+        const { mean, variance: v } = tf.moments(xs as tf.Tensor, [0, 1, 2]);
+        return bn(xs as tf.Tensor, mean, v, o as tf.Tensor, sc as tf.Tensor);
+      },
+      [x, offset as Data, scale as Data],
+    );
+  });
+});
+
+describe('BatchMatMul on wasm matches the cpu backend, transposed or not', () => {
+  const cases = [
+    { name: 'dense weight gradient xᵀ·dy', a: [64, 300], b: [64, 80], ta: true, tb: false },
+    { name: 'dense input gradient dy·wᵀ', a: [64, 80], b: [300, 80], ta: false, tb: true },
+    { name: 'both transposed', a: [300, 64], b: [80, 300], ta: true, tb: true },
+    { name: 'batched, transposed', a: [3, 200, 90], b: [3, 200, 100], ta: true, tb: false },
+    { name: 'small', a: [8, 5], b: [8, 3], ta: true, tb: false },
+  ];
+  it.each(cases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
+    const a = randomData(c.a, 31);
+    const b = randomData(c.b, 32);
+    await expectGradsMatchCpu((x, y) => tf.matMul(x as tf.Tensor, y as tf.Tensor, c.ta, c.tb), [a, b]);
+    const product = async (backend: string) => {
+      await tf.setBackend(backend);
+      return tf.tidy(() =>
+        tf.matMul(tf.tensor(a.values, a.shape), tf.tensor(b.values, b.shape), c.ta, c.tb).dataSync(),
+      );
+    };
+    expect(relativeError(await product('wasm'), await product('cpu'))).toBeLessThan(TOLERANCE);
   });
 });
 
