@@ -32,6 +32,8 @@ def parse_args():
     p.add_argument("--models", default="small-cnn,resnet8", help="comma-separated architectures")
     p.add_argument("--shapes", default="28x28x1,32x32x3", help="comma-separated HxWxC input shapes")
     p.add_argument("--classes", type=int, default=10, help="number of classes (default 10)")
+    p.add_argument("--memory-steps", type=int, default=0,
+                   help="instead of timing: train this many steps of the first model and shape, and report peak RSS")
     return p.parse_args()
 
 
@@ -118,6 +120,9 @@ def main():
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     builders = build_models(torch)
+    if args.memory_steps > 0:
+        print(json.dumps(memory_run(torch, F, builders, args)))
+        return 0
     rows = []
     for name in args.models.split(","):
         for shape_text in args.shapes.split(","):
@@ -161,6 +166,29 @@ def main():
 
     print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "rows": rows}))
     return 0
+
+
+def memory_run(torch, F, builders, args):
+    """Peak resident memory of training: after the model and one batch exist, and after N steps."""
+    import resource
+
+    def peak_mb():
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+
+    name = args.models.split(",")[0]
+    h, w, c = (int(v) for v in args.shapes.split(",")[0].lower().split("x"))
+    model = builders[name]((h, w, c), args.classes)
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    x = torch.rand(args.batch, c, h, w) * 255.0
+    y = torch.randint(0, args.classes, (args.batch,))
+    before = peak_mb()
+    model.train()
+    for _ in range(args.memory_steps):
+        opt.zero_grad(set_to_none=True)
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+    return {"torch": torch.__version__, "model": name, "input": f"{h}x{w}x{c}", "steps": args.memory_steps,
+            "peakBeforeMb": before, "peakAfterMb": peak_mb()}
 
 
 if __name__ == "__main__":
