@@ -30,7 +30,7 @@ export async function runAuditForCli(config: AuditConfig, ctx: AuditCliContext):
     summary: report.summary,
     gates: report.gates,
     report: reportPath,
-    html: join(dirname(reportPath), report.outputs.html),
+    html: report.outputs.html === null ? null : join(dirname(reportPath), report.outputs.html),
   });
   // After the summary, so that the last thing on a terminal is what made the command fail.
   for (const gate of failed) output.warn(`gate failed: ${gate.message}`, { gate: gate.name });
@@ -71,7 +71,9 @@ function summarize(report: AuditReport, reportPath: string): string {
   const out = reportPath.replace(/report\.json$/, '');
   lines.push(
     `outputs: ${out}quarantine/, ${out}clean/, ${out}scores.parquet, ${out}${report.outputs.model}/, ${reportPath}`,
-    `open the report: ${out}${report.outputs.html}`,
+    report.outputs.html === null
+      ? `report.html was not written; \`abl-audit report ${out}\` retries`
+      : `open the report: ${out}${report.outputs.html}`,
   );
   return `${lines.join('\n')}\n`;
 }

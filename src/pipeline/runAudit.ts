@@ -13,7 +13,7 @@ import { writeScores } from '../abl/writeScores.js';
 import type { AuditConfig } from '../config/auditConfig.js';
 import { decodeExamples } from '../data/decodeExamples.js';
 import type { DatasetColumns } from '../data/inferColumns.js';
-import { DataError, ErrorCode } from '../errors.js';
+import { DataError, describeError, ErrorCode } from '../errors.js';
 import { writeFileAtomically } from '../io/atomicWrite.js';
 import { type HashedFile, hashDataFiles } from '../io/hashDataFiles.js';
 import { readDataset } from '../io/readDataset.js';
@@ -493,15 +493,26 @@ export async function runAudit(config: AuditConfig, hooks: AuditHooks = {}): Pro
       resumed: checkpoint !== null,
       outputs: { out, model: modelDir },
     });
-    // The page for people first: report.json, written last, is what marks the audit complete.
+    // The page for people first: report.json, written last, is what marks the audit complete. A page
+    // that fails to render must not throw away a finished audit: it is reported and left out.
     const html = progressFor('report.html', quarantine.clean);
-    await timed('html', () =>
-      writeHtmlReport(out, { report, onProgress: (rows) => html.update(rows) }).finally(() => html.stop()),
+    const page = await timed('html', () =>
+      writeHtmlReport(out, { report, onProgress: (rows) => html.update(rows) })
+        .then(() => report.outputs.html)
+        .catch((error: unknown) => {
+          log(
+            `warning: report.html was not written (${describeError(error)}); \`abl-audit report ${out}\` retries`,
+          );
+          return null;
+        })
+        .finally(() => html.stop()),
     );
+    const final =
+      page === report.outputs.html ? report : { ...report, outputs: { ...report.outputs, html: page } };
     const reportPath = join(out, 'report.json');
-    await writeFileAtomically(reportPath, `${JSON.stringify(report, null, 2)}\n`);
+    await writeFileAtomically(reportPath, `${JSON.stringify(final, null, 2)}\n`);
     await clearCheckpoints(out);
-    return { report, reportPath };
+    return { report: final, reportPath };
   } finally {
     model.dispose();
     optimizer.dispose();

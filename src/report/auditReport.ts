@@ -146,8 +146,11 @@ export interface AuditReport {
     readonly scores: string;
     readonly model: string;
     readonly report: string;
-    /** The HTML report for people (`report.html`), rendered from this report and the outputs. */
-    readonly html: string;
+    /**
+     * The HTML report for people (`report.html`), rendered from this report and the outputs; null when
+     * it could not be written (the audit still completes; `abl-audit report OUT` writes it again).
+     */
+    readonly html: string | null;
   };
   readonly unlearning: {
     readonly mode: string;

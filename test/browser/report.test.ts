@@ -102,7 +102,7 @@ describe('report.html in Chromium', () => {
     expect(first).toBe('verdict');
     const verdict = await page.locator('#verdict').textContent();
     expect(verdict).toMatch(/30 of 3,000 rows \(1\.00%\) were quarantined/);
-    expect(verdict).toContain('class 0 (T-shirt/top)');
+    expect(verdict).toContain('Class 0 (T-shirt/top) is the suspected backdoor target');
     expect(verdict).toMatch(/stands out \d+\.\d× the median class/);
     expect(await page.locator('#status').textContent()).toBe('No gates configured');
     const title = await page.title();

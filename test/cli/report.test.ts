@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { readAuditReport } from '../../src/report/html/writeHtmlReport.js';
 import { sampleReport } from '../helpers/sampleReport.js';
 import { useTempDir } from '../helpers/tempDir.js';
 import { runCli } from './runCli.js';
@@ -40,6 +41,21 @@ describe('abl-audit report', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/error ABL101: .*scores\.parquet/);
     expect(existsSync(join(dir, 'report.html'))).toBe(false);
+  });
+
+  it('names a missing report.json given by its path', async () => {
+    const missing = join(tmp.path, 'nowhere', 'report.json');
+    const r = await runCli('report', missing);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`error ABL101: file ${missing}: no audit report here`);
+  });
+
+  it('reads a report written before report.html existed (no outputs.html)', async () => {
+    const dir = await tmp.sub('older');
+    const { html: _html, ...outputs } = sampleReport().outputs;
+    await writeFile(join(dir, 'report.json'), JSON.stringify({ ...sampleReport(), outputs }));
+    const { report } = await readAuditReport(dir);
+    expect(report.outputs.html).toBe('report.html');
   });
 
   it('rejects a bad --thumbnails value with exit code 2', async () => {

@@ -19,6 +19,9 @@ const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
 
 /** Shared look: plain white background for print, readable font sizes, no chart borders. */
 const CONFIG = {
+  // The page labels each chart as one image; per-mark ARIA labels (784 for a heat map) would make a
+  // screen reader read every cell.
+  aria: false,
   background: 'white',
   font: FONT,
   view: { stroke: null },
@@ -47,6 +50,7 @@ function className(report: AuditReport, label: number): string {
 /** Bar chart of quarantined rows per class, the suspected target class highlighted. */
 export function classCountsSpec(report: AuditReport): TopLevelSpec {
   const target = report.summary.suspectedTargetClass;
+  const roles = target === null ? ['other classes'] : ['suspected target', 'other classes'];
   const values = report.data.perClass.map((c) => ({
     class: className(report, c.label),
     quarantined: c.quarantined,
@@ -73,9 +77,11 @@ export function classCountsSpec(report: AuditReport): TopLevelSpec {
             type: 'nominal',
             title: null,
             scale: {
-              domain: ['suspected target', 'other classes'],
-              range: [COLORS.quarantined, COLORS.kept],
+              domain: roles,
+              range: target === null ? [COLORS.kept] : [COLORS.quarantined, COLORS.kept],
             },
+            // Without a suspect there is only one kind of bar: nothing to tell apart.
+            ...(target === null ? { legend: null } : {}),
           },
         },
       },
@@ -104,7 +110,8 @@ export function scoreHistogramSpec(bins: readonly ScoreBin[], scoreTitle: string
     width: 460,
     height: 220,
     data: { values },
-    mark: { type: 'bar', opacity: 0.7, binSpacing: 0 },
+    // Opaque enough for 3:1 contrast against white, translucent enough to show where the groups overlap.
+    mark: { type: 'bar', opacity: 0.85, binSpacing: 0 },
     encoding: {
       x: { field: 'start', type: 'quantitative', bin: { binned: true }, title: scoreTitle },
       x2: { field: 'end' },
@@ -215,6 +222,9 @@ export function unlearningSpec(report: AuditReport): TopLevelSpec | null {
     push(e.epoch, first, known ? e.cleanAccuracy : e.guardAccuracy);
     push(e.epoch, second, known ? e.attackSuccessRate : e.probeTargetRate);
   }
+  // Only the measures that exist get a legend entry (no probe without a suspected target, no attack
+  // success without a triggered test set).
+  const metrics = [first, second].filter((m) => series.some((p) => p.metric === m));
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     description: 'Accuracy and attack success over the unlearning epochs',
@@ -241,7 +251,10 @@ export function unlearningSpec(report: AuditReport): TopLevelSpec | null {
         field: 'metric',
         type: 'nominal',
         title: null,
-        scale: { domain: [first, second], range: [COLORS.cleanAccuracy, COLORS.attackSuccess] },
+        scale: {
+          domain: metrics,
+          range: [COLORS.cleanAccuracy, COLORS.attackSuccess].slice(0, metrics.length),
+        },
         legend: { labelLimit: 400, direction: 'vertical' },
       },
       strokeDash: {
@@ -249,11 +262,11 @@ export function unlearningSpec(report: AuditReport): TopLevelSpec | null {
         type: 'nominal',
         title: null,
         scale: {
-          domain: [first, second],
+          domain: metrics,
           range: [
             [1, 0],
             [6, 3],
-          ],
+          ].slice(0, metrics.length),
         },
       },
     },
@@ -310,7 +323,7 @@ export function triggerHeatmapSpec(view: TriggerView): TopLevelSpec {
         type: 'quantitative',
         title: 'Δ pixel value',
         scale: { scheme: 'blueorange', domain: [-extent, extent], domainMid: 0 },
-        legend: { orient: 'right', gradientLength: rows * cell - 20 },
+        legend: { orient: 'right', gradientLength: Math.max(60, rows * cell - 20) },
       },
     },
   };

@@ -1,3 +1,4 @@
+import { DEFAULT_MIN_STANDOUT } from '../../abl/scoreRows.js';
 import type { ImageShape } from '../../data/imageShape.js';
 import type { AuditReport, ReportFile, ReportModelMetrics } from '../auditReport.js';
 import { imageDataUri } from './imageDataUri.js';
@@ -43,7 +44,12 @@ function className(report: AuditReport, label: number): string {
  * @param figures - data read from the audit's Parquet outputs.
  * @param charts - the rendered charts.
  */
-export function renderReportHtml(report: AuditReport, figures: ReportFigures, charts: ReportCharts): string {
+export function renderReportHtml(
+  report: AuditReport,
+  figures: ReportFigures,
+  charts: ReportCharts,
+  options: { readonly besideReportJson?: boolean } = {},
+): string {
   const title = `ABL audit: ${report.summary.quarantined} of ${report.summary.rows} rows quarantined`;
   return `<!doctype html>
 <html lang="en">
@@ -70,7 +76,7 @@ ${unlearningSection(report, charts)}
 ${groundTruthSection(report)}
 ${runFactsSection(report)}
 </main>
-<footer>Schema ${esc(report.schema)}. Machine-readable data: <a href="report.json">report.json</a> in the same folder.</footer>
+<footer>Schema ${esc(report.schema)}. Machine-readable data: ${options.besideReportJson === false ? 'report.json in the audit’s output folder' : '<a href="report.json">report.json</a> in the same folder'}.</footer>
 </body>
 </html>
 `;
@@ -91,12 +97,16 @@ function verdictSection(report: AuditReport): string {
       ? card(
           'Suspected target class',
           'none',
-          standout === null ? '' : `largest class standout ${standout.toFixed(1)}× (< 2.5)`,
+          standout === null
+            ? ''
+            : `largest class standout ${standout.toFixed(1)}× (< ${DEFAULT_MIN_STANDOUT})`,
         )
       : card(
           'Suspected target class',
           `${s.suspectedTargetClass}${report.data.classNames?.[s.suspectedTargetClass] ? ` <small>${esc(report.data.classNames[s.suspectedTargetClass] as string)}</small>` : ''}`,
-          standout === null ? '' : `stands out ${standout.toFixed(1)}× the median class (≥ 2.5 is clear)`,
+          standout === null
+            ? ''
+            : `stands out ${standout.toFixed(1)}× the median class (≥ ${DEFAULT_MIN_STANDOUT} is clear)`,
         );
   const cleaned = report.metrics.cleanedModel;
   const gt = report.isolation.groundTruth;
@@ -155,7 +165,14 @@ export function verdictSentence(report: AuditReport): string {
     `${num(s.quarantined)} of ${num(s.rows)} rows (${pct(s.quarantinedFraction, 2)}) were quarantined.`,
   ];
   const target = report.isolation.suspectedTarget;
-  if (s.suspectedTargetClass !== null && target) {
+  const standout = report.isolation.targetStandout;
+  if (s.suspectedTargetClass !== null && report.isolation.score === 'target-class' && standout !== null) {
+    // Under this score the suspect's rows are ranked first, so the quarantine's make-up follows from
+    // the choice; the evidence is the standout that made it.
+    parts.push(
+      `Class ${className(report, s.suspectedTargetClass)} is the suspected backdoor target: its lowest losses stand apart from the rest of the class ${standout.toFixed(1)}× as far as in the median class (${DEFAULT_MIN_STANDOUT} or more counts as clear), the mark of rows learned much faster than their class, so its rows were ranked first.`,
+    );
+  } else if (s.suspectedTargetClass !== null && target) {
     parts.push(
       `They concentrate in class ${className(report, s.suspectedTargetClass)}: ${pct(target.share)} of the quarantine, ${target.lift.toFixed(1)}× that class's share of the data, which is what a backdoor tied to one target class looks like.`,
     );
@@ -173,24 +190,38 @@ export function verdictSentence(report: AuditReport): string {
   } else {
     parts.push('The cleaned model was trained without the quarantined rows; they were not unlearned.');
   }
-  if (report.unlearning.guard.stopped)
+  if (report.unlearning.ascended && report.unlearning.guard.stopped)
     parts.push('The guard stopped unlearning early and rolled back to the last good epoch.');
   return parts.join(' ');
 }
 
 function figure(id: string, title: string, svg: string | null, caption: string): string {
   if (svg === null) return '';
-  return `<figure class="chart" id="${id}"><figcaption><strong>${esc(title)}.</strong> ${esc(caption)}</figcaption><div class="plot">${svg}</div></figure>`;
+  return `<figure class="chart" id="${id}"><figcaption><strong>${esc(title)}.</strong> ${esc(caption)}</figcaption>${plot(title, svg)}</figure>`;
+}
+
+/** A chart as one image for assistive technology: its marks are not announced one by one. */
+function plot(label: string, svg: string): string {
+  return `<div class="plot" role="img" aria-label="${esc(label)}">${svg}</div>`;
 }
 
 function quarantineSection(report: AuditReport, charts: ReportCharts): string {
   return `<section id="quarantine" aria-labelledby="quarantine-h">
 <h2 id="quarantine-h">What was quarantined</h2>
 <div class="figures">
-${figure('chart-classes', 'Quarantined rows per class', charts.classCounts, 'A backdoor relabels its rows to one target class, so poisoned rows pile up in one bar; the suspected target is in orange.')}
+${figure('chart-classes', 'Quarantined rows per class', charts.classCounts, classCaption(report))}
 ${figure('chart-scores', 'Score of quarantined vs kept rows', charts.scoreHistogram, `Each group as a share of its own rows. Score: ${report.isolation.scoreDescription}. Rows the model learned suspiciously fast sit far to the left.`)}
 </div>
 </section>`;
+}
+
+function classCaption(report: AuditReport): string {
+  if (report.summary.suspectedTargetClass === null) {
+    return 'No class stood out, so the quarantine is the lowest-scored rows overall, whatever their class.';
+  }
+  return report.isolation.score === 'target-class'
+    ? 'The suspected target class (orange) was ranked first, so the quarantine is drawn from it; the evidence for it is its standout, in the verdict.'
+    : 'A backdoor relabels its rows to one target class, so poisoned rows pile up in one bar; the suspected target is in orange.';
 }
 
 function thumbnailSection(report: AuditReport, figures: ReportFigures): string {
@@ -206,7 +237,7 @@ function thumbnailSection(report: AuditReport, figures: ReportFigures): string {
             ? '<span class="badge bad">poisoned</span>'
             : '<span class="badge ok">clean</span>';
       const alt = `rank ${ex.rank + 1}, id ${ex.id}, label ${className(report, ex.label)}`;
-      return `<figure class="thumb"><img src="${imageDataUri(ex.pixels, shape)}" width="${size}" height="${Math.round((size * shape.height) / shape.width)}" alt="${esc(alt)}"><figcaption><span class="rank">#${ex.rank + 1}</span> <span class="id" title="${esc(ex.id)}">${esc(ex.id)}</span><br>label ${esc(className(report, ex.label))}<br>score ${Number.isFinite(ex.score) ? ex.score.toFixed(2) : '—'} ${truth}</figcaption></figure>`;
+      return `<figure class="thumb"><img src="${imageDataUri(ex.pixels, shape, MAX_EMBEDDED_SIDE)}" width="${size}" height="${Math.round((size * shape.height) / shape.width)}" alt="${esc(alt)}"><figcaption><span class="rank">#${ex.rank + 1}</span> <span class="id" title="${esc(ex.id)}">${esc(ex.id)}</span><br>label ${esc(className(report, ex.label))}<br>score ${Number.isFinite(ex.score) ? ex.score.toFixed(2) : '—'} ${truth}</figcaption></figure>`;
     })
     .join('');
   const hasTruth = figures.topQuarantined.some((e) => e.poisoned !== null);
@@ -217,9 +248,17 @@ function thumbnailSection(report: AuditReport, figures: ReportFigures): string {
 </section>`;
 }
 
-/** Thumbnails about 64 px on the long side: pixel-sharp small images, a readable grid of many. */
+/** Largest side, in pixels, of an image embedded in the page: a page of 40 photos stays small. */
+const MAX_EMBEDDED_SIDE = 128;
+
+/**
+ * Display width of thumbnails: about 64 px, small images scaled up by a whole factor (pixel-sharp),
+ * large ones shown at most {@link MAX_EMBEDDED_SIDE} wide.
+ */
 function thumbSize(shape: ImageShape): number {
-  return shape.width >= 64 ? shape.width : shape.width * Math.max(1, Math.round(64 / shape.width));
+  return shape.width >= 64
+    ? Math.min(shape.width, MAX_EMBEDDED_SIDE)
+    : shape.width * Math.max(1, Math.round(64 / shape.width));
 }
 
 function triggerSection(report: AuditReport, figures: ReportFigures, charts: ReportCharts): string {
@@ -232,11 +271,11 @@ function triggerSection(report: AuditReport, figures: ReportFigures, charts: Rep
     : '';
   return `<section id="trigger" aria-labelledby="trigger-h">
 <h2 id="trigger-h">Trigger view</h2>
-<p>Label ${esc(className(report, view.label))}: the mean of its ${num(view.quarantinedRows)} quarantined rows minus the mean of its ${num(view.keptRows)} kept rows, per pixel${view.shape.channels > 1 ? ' (averaged over channels)' : ''}. A patch trigger shows as a sharp spot; a blended or warped trigger as a faint texture over the image; without a backdoor only the class’s ordinary variation remains.${esc(filterNote)}</p>
+<p>Label ${esc(className(report, view.label))}: the mean of its ${num(view.quarantinedRows)} quarantined rows minus the mean of its ${num(view.keptRows)} kept rows, per pixel${view.shape.channels > 1 ? ' (averaged over channels)' : ''}. A patch trigger shows as a sharp spot; a blended or warped trigger as a faint texture over the image; without a backdoor only the class’s ordinary variation remains. The kept rows include any poison the quarantine did not take, which fades the spot without hiding it.${esc(filterNote)}</p>
 <div class="trigger">
-<figure><img src="${imageDataUri(view.quarantinedMean, view.shape)}" width="${size}" height="${Math.round((size * view.shape.height) / view.shape.width)}" alt="mean quarantined image"><figcaption>mean quarantined</figcaption></figure>
-<figure><img src="${imageDataUri(view.keptMean, view.shape)}" width="${size}" height="${Math.round((size * view.shape.height) / view.shape.width)}" alt="mean kept image"><figcaption>mean kept</figcaption></figure>
-<figure class="chart" id="chart-trigger"><div class="plot">${charts.triggerHeatmap}</div><figcaption>quarantined − kept (orange: brighter in the quarantined rows, blue: darker)</figcaption></figure>
+<figure><img src="${imageDataUri(view.quarantinedMean, view.shape, MAX_EMBEDDED_SIDE)}" width="${size}" height="${Math.round((size * view.shape.height) / view.shape.width)}" alt="mean quarantined image"><figcaption>mean quarantined</figcaption></figure>
+<figure><img src="${imageDataUri(view.keptMean, view.shape, MAX_EMBEDDED_SIDE)}" width="${size}" height="${Math.round((size * view.shape.height) / view.shape.width)}" alt="mean kept image"><figcaption>mean kept</figcaption></figure>
+<figure class="chart" id="chart-trigger">${plot('Trigger view heat map', charts.triggerHeatmap)}<figcaption>quarantined − kept (orange: brighter in the quarantined rows, blue: darker)</figcaption></figure>
 </div>
 </section>`;
 }

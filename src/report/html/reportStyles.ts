@@ -38,6 +38,7 @@ figure.chart figcaption { max-width: 560px; margin-bottom: 6px; font-size: 14px;
 .thumbs { display: grid; grid-template-columns: repeat(auto-fill, minmax(120px, 1fr)); gap: 10px; }
 .thumb { border: 1px solid var(--line); border-radius: 6px; padding: 6px; text-align: center; background: #fff; }
 .thumb img, .trigger img { image-rendering: pixelated; background: #000; display: block; margin: 0 auto; }
+.thumb img { max-width: 100%; height: auto; }
 .thumb figcaption { font-size: 12px; line-height: 1.35; margin-top: 4px; overflow-wrap: anywhere; }
 .thumb .rank { font-weight: 600; color: var(--fg); }
 .thumb .id { font-family: ui-monospace, monospace; }

@@ -1,5 +1,5 @@
-import { readFile, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { describeError, ErrorCode, IoError } from '../../errors.js';
 import { writeFileAtomically } from '../../io/atomicWrite.js';
 import { type AuditReport, REPORT_SCHEMA } from '../auditReport.js';
@@ -27,13 +27,10 @@ export const HTML_REPORT_NAME = 'report.html';
  */
 export async function readAuditReport(outDir: string): Promise<{ report: AuditReport; outDir: string }> {
   const given = resolve(outDir);
-  const isFile =
-    given.endsWith('.json') &&
-    (await stat(given)
-      .then((s) => s.isFile())
-      .catch(() => false));
+  // A path ending in .json names the report itself, so that a missing one is reported as itself.
+  const isFile = given.endsWith('.json');
   const path = isFile ? given : join(given, 'report.json');
-  const folder = isFile ? resolve(given, '..') : given;
+  const folder = isFile ? dirname(given) : given;
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -61,7 +58,11 @@ export async function readAuditReport(outDir: string): Promise<{ report: AuditRe
       { location: { file: path } },
     );
   }
-  return { report: parsed as AuditReport, outDir: folder };
+  const report = parsed as AuditReport;
+  // Reports written before report.html existed lack outputs.html; fill it so that every field is
+  // present, as docs/report-schema.md promises.
+  const outputs = { ...report.outputs, html: report.outputs?.html ?? HTML_REPORT_NAME };
+  return { report: { ...report, outputs }, outDir: folder };
 }
 
 /**
@@ -75,7 +76,7 @@ export async function readAuditReport(outDir: string): Promise<{ report: AuditRe
 export async function renderHtmlReport(
   outDir: string,
   report: AuditReport,
-  options: CollectFiguresOptions = {},
+  options: CollectFiguresOptions & { readonly besideReportJson?: boolean } = {},
 ): Promise<string> {
   const figures = await collectReportFigures(outDir, report, options);
   const [classCounts, scoreHistogram, lossTrajectory, unlearning, triggerHeatmap] = await Promise.all([
@@ -87,13 +88,12 @@ export async function renderHtmlReport(
     optionalSvg(unlearningSpec(report)),
     figures.trigger ? renderSvg(triggerHeatmapSpec(figures.trigger)) : null,
   ]);
-  return renderReportHtml(report, figures, {
-    classCounts,
-    scoreHistogram,
-    lossTrajectory,
-    unlearning,
-    triggerHeatmap,
-  });
+  return renderReportHtml(
+    report,
+    figures,
+    { classCounts, scoreHistogram, lossTrajectory, unlearning, triggerHeatmap },
+    { besideReportJson: options.besideReportJson ?? true },
+  );
 }
 
 function optionalSvg(spec: Parameters<typeof renderSvg>[0] | null): Promise<string | null> {
@@ -120,8 +120,11 @@ export async function writeHtmlReport(
   const { report, outDir: folder } = options.report
     ? { report: options.report, outDir: resolve(outDir) }
     : await readAuditReport(outDir);
-  const html = await renderHtmlReport(folder, report, options);
   const target = options.target ? resolve(options.target) : join(folder, HTML_REPORT_NAME);
+  const html = await renderHtmlReport(folder, report, {
+    ...options,
+    besideReportJson: dirname(target) === folder,
+  });
   await writeFileAtomically(target, html);
   return target;
 }

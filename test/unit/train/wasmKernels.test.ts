@@ -313,13 +313,17 @@ describe('the batch-norm gradient without Tile', () => {
     );
 
   it.each(['cpu', 'wasm'])(
-    "is bit-identical to tfjs's own gradient on %s, for x, mean, variance, offset and scale",
+    "agrees with tfjs's own gradient to float32 rounding on %s, for x, mean, variance, offset and scale",
     async (backend) => {
       restoreStockKernels(['FusedBatchNorm gradient']);
       const stock = await gradsOn(backend, bn as (...xs: tf.Tensor[]) => tf.Tensor, inputs);
       registerWasmKernels();
       const ours = await gradsOn(backend, bn as (...xs: tf.Tensor[]) => tf.Tensor, inputs);
-      expect(ours.map((g) => Array.from(g))).toEqual(stock.map((g) => Array.from(g)));
+      expect(ours).toHaveLength(5);
+      stock.forEach((expected, i) => {
+        // Sums of 60 float32 products, grouped differently: a few units in the last place.
+        expect(relativeError(ours[i] ?? [], expected)).toBeLessThan(1e-6);
+      });
       await tf.setBackend('wasm');
     },
   );

@@ -75,6 +75,29 @@ describe('charts', () => {
     ]);
   });
 
+  it('names only the measures that exist in the unlearning legend', () => {
+    const r = sampleReport();
+    const noProbe = {
+      ...r,
+      unlearning: {
+        ...r.unlearning,
+        epochs: r.unlearning.epochs.map((e) => ({ ...e, probeTargetRate: null })),
+        guard: { ...r.unlearning.guard, initialProbeRate: null },
+      },
+    };
+    const spec = unlearningSpec(noProbe) as { encoding: { color: { scale: { domain: string[] } } } } | null;
+    expect(spec?.encoding.color.scale.domain).toEqual(['held-out accuracy (guard)']);
+  });
+
+  it('draws no legend for the class counts when no class is suspected', async () => {
+    const r = sampleReport();
+    const svg = await renderSvg(
+      classCountsSpec({ ...r, summary: { ...r.summary, suspectedTargetClass: null } }),
+    );
+    expect(svg).not.toContain('suspected target');
+    expect(await renderSvg(classCountsSpec(r))).toContain('suspected target');
+  });
+
   it('has no unlearning chart without unlearning epochs', () => {
     const r = sampleReport();
     expect(unlearningSpec({ ...r, unlearning: { ...r.unlearning, epochs: [] } })).toBeNull();

@@ -124,10 +124,35 @@ describe('renderReportHtml', () => {
 });
 
 describe('verdictSentence', () => {
-  it('names the target, its share and lift, and what was done', () => {
+  it('names the target and, under the target-class score, the standout that chose it', () => {
     expect(verdictSentence(sampleReport())).toBe(
-      "10 of 1,000 rows (1.00%) were quarantined. They concentrate in class 2 (two <b>): 90.0% of the quarantine, 3.6× that class's share of the data, which is what a backdoor tied to one target class looks like. The cleaned model was trained on the rest while unlearning the quarantined rows.",
+      '10 of 1,000 rows (1.00%) were quarantined. Class 2 (two <b>) is the suspected backdoor target: its lowest losses stand apart from the rest of the class 3.3× as far as in the median class (2.5 or more counts as clear), the mark of rows learned much faster than their class, so its rows were ranked first. The cleaned model was trained on the rest while unlearning the quarantined rows.',
     );
+  });
+
+  it('under a global score, cites how the quarantine concentrates in the target class', () => {
+    const r = sampleReport();
+    const text = verdictSentence({
+      ...r,
+      isolation: { ...r.isolation, score: 'final-loss', targetStandout: null },
+    });
+    expect(text).toContain(
+      "They concentrate in class 2 (two <b>): 90.0% of the quarantine, 3.6× that class's share of the data",
+    );
+  });
+
+  it('does not mention the guard stopping unlearning when nothing was unlearned', () => {
+    const r = sampleReport();
+    const text = verdictSentence({
+      ...r,
+      unlearning: { ...r.unlearning, ascended: false, guard: { ...r.unlearning.guard, stopped: true } },
+    });
+    expect(text).not.toContain('guard');
+    const stopped = verdictSentence({
+      ...r,
+      unlearning: { ...r.unlearning, guard: { ...r.unlearning.guard, stopped: true } },
+    });
+    expect(stopped).toContain('The guard stopped unlearning early');
   });
 
   it('says when no class stands out and nothing was unlearned', () => {
