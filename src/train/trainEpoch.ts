@@ -1,3 +1,4 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type * as tf from '@tensorflow/tfjs';
 import { lastValueFrom, map, type Observable, type OperatorFunction, reduce } from 'rxjs';
 import { DataError, ErrorCode, UsageError } from '../errors.js';
@@ -110,6 +111,11 @@ export async function trainEpoch(
   if (totals.steps === 0) {
     throw new DataError(ErrorCode.EmptyDataset, 'the training epoch received no batches');
   }
+  // Over cached data an epoch is one synchronous stretch (the stages stay synchronous for
+  // back-pressure). Between epochs, let timers and I/O run: progress output, signal handlers and the
+  // host's own work (a server in an ingestion job, a test runner's RPC) would otherwise wait for the
+  // whole run.
+  await yieldToEventLoop();
   return {
     steps: totals.steps,
     rows: totals.rows,
