@@ -36,7 +36,7 @@ const NUM_CLASSES = 10;
 
 type Step = 'train' | 'inference' | 'loss';
 const STEPS: readonly Step[] = ['train', 'inference', 'loss'];
-const BENCH_MODELS: readonly Architecture[] = ['small-cnn', 'resnet8'];
+const BENCH_MODELS: readonly Architecture[] = ['small-cnn', 'resnet8', 'wrn-16-1'];
 
 interface Config {
   readonly batch: number;
@@ -96,7 +96,7 @@ const USAGE = `usage: npm run bench:train -- [options]
   --warmup N          untimed batches per row (default 2)
   --reps N            timed repetitions, median reported (default 3)
   --steps N           batches per repetition (default 3)
-  --models a,b        architectures (default small-cnn,resnet8)
+  --models a,b        architectures (default small-cnn,resnet8,wrn-16-1)
   --shapes s,t        input shapes HxWxC (default 28x28x1,32x32x3)
   --backends a,b      backends (default: every one that loads: tensorflow-gpu, tensorflow, wasm, cpu)
   --cpu-train         also time training on the cpu backend (about 1.6 images/s: minutes per row)

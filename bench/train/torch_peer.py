@@ -93,7 +93,40 @@ def build_models(torch):
             nn.Linear(64, classes),
         )
 
-    return {"small-cnn": small_cnn, "resnet8": resnet8}
+    class PreActBlock(nn.Module):
+        # src/train/models/wideResNet.ts: BN-ReLU-conv-BN-ReLU-conv; the identity shortcut takes the raw
+        # input, a projection shortcut the pre-activated one.
+        def __init__(self, cin, cout, stride):
+            super().__init__()
+            self.bn1 = nn.BatchNorm2d(cin)
+            self.conv1 = nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False)
+            self.bn2 = nn.BatchNorm2d(cout)
+            self.conv2 = nn.Conv2d(cout, cout, 3, padding=1, bias=False)
+            self.projection = None
+            if stride != 1 or cin != cout:
+                self.projection = nn.Conv2d(cin, cout, 1, stride=stride, bias=False)
+
+        def forward(self, x):
+            pre = torch.relu(self.bn1(x))
+            out = self.conv2(torch.relu(self.bn2(self.conv1(pre))))
+            return out + (x if self.projection is None else self.projection(pre))
+
+    def wide_resnet(depth, widen):
+        def build(shape, classes):
+            _, _, c = shape
+            per_group = (depth - 4) // 6
+            layers = [Rescale(), nn.Conv2d(c, 16, 3, padding=1, bias=False)]
+            channels = 16
+            for g, (width, stride) in enumerate(zip((16 * widen, 32 * widen, 64 * widen), (1, 2, 2))):
+                for b in range(per_group):
+                    layers.append(PreActBlock(channels, width, stride if b == 0 else 1))
+                    channels = width
+            layers += [nn.BatchNorm2d(channels), nn.ReLU(inplace=True), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+                       nn.Linear(channels, classes)]
+            return nn.Sequential(*layers)
+        return build
+
+    return {"small-cnn": small_cnn, "resnet8": resnet8, "wrn-16-1": wide_resnet(16, 1)}
 
 
 def measure(run, batch, warmup, reps, steps):
