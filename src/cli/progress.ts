@@ -24,29 +24,6 @@ export interface StepOptions {
   readonly now?: () => number;
 }
 
-/** Options of {@link createProgress}. */
-export interface ProgressOptions extends StepOptions {
-  /** No output at all. */
-  readonly quiet?: boolean;
-  /** Seconds between plain lines when the stream is not a terminal (default 5). */
-  readonly intervalSeconds?: number;
-}
-
-/**
- * A progress display on `stream` (stderr): a bar with ETA on a terminal, and periodic plain lines with an
- * ETA otherwise, so logs of ingestion jobs stay readable. Commands use `CliOutput.progress` (which adds
- * `--quiet` and `--log-format json` handling); this remains for library callers that only have a stream.
- */
-export function createProgress(stream: Writable & { isTTY?: boolean }, options: ProgressOptions): Progress {
-  if (options.quiet) return NO_PROGRESS;
-  if (stream.isTTY) return createBarProgress(stream, options);
-  return createLineProgress((line) => stream.write(`${line}\n`), {
-    ...options,
-    intervalSeconds: options.intervalSeconds ?? 5,
-    finalLine: true,
-  });
-}
-
 /** A snapshot of a step's progress, as both the text lines and the JSON events report it. */
 export interface ProgressState {
   readonly label: string;

@@ -1,6 +1,7 @@
 import { parse, View } from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import type { AuditReport } from '../auditReport.js';
+import { blockAverage, shrinkFactor } from './blockAverage.js';
 import type { ScoreBin, TriggerView } from './reportFigures.js';
 
 /**
@@ -282,26 +283,17 @@ const MAX_HEATMAP_SIDE = 64;
  * quarantined rows, blue = darker).
  */
 export function triggerHeatmapSpec(view: TriggerView): TopLevelSpec {
-  const { height, width, channels } = view.shape;
-  const step = Math.max(1, Math.ceil(Math.max(height, width) / MAX_HEATMAP_SIDE));
-  const rows = Math.ceil(height / step);
-  const cols = Math.ceil(width / step);
+  const difference = Float32Array.from(view.quarantinedMean, (q, p) => q - (view.keptMean[p] as number));
+  const small = blockAverage(difference, view.shape, shrinkFactor(view.shape, MAX_HEATMAP_SIDE));
+  const { height: rows, width: cols, channels } = small.shape;
   const values: { x: number; y: number; d: number }[] = [];
   let extent = 1;
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < cols; c++) {
+      // Every channel's block holds as many pixels, so the mean of the channel means is the block's mean.
       let sum = 0;
-      let n = 0;
-      for (let y = r * step; y < Math.min(height, (r + 1) * step); y++) {
-        for (let x = c * step; x < Math.min(width, (c + 1) * step); x++) {
-          for (let ch = 0; ch < channels; ch++) {
-            const p = (y * width + x) * channels + ch;
-            sum += (view.quarantinedMean[p] as number) - (view.keptMean[p] as number);
-            n++;
-          }
-        }
-      }
-      const d = sum / n;
+      for (let ch = 0; ch < channels; ch++) sum += small.pixels[(r * cols + c) * channels + ch] as number;
+      const d = sum / channels;
       extent = Math.max(extent, Math.abs(d));
       values.push({ x: c, y: r, d: Math.round(d * 10) / 10 });
     }

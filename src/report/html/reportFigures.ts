@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { GROUND_TRUTH_COLUMN } from '../../abl/writeQuarantine.js';
 import { createExampleDecoder } from '../../data/decodeExamples.js';
 import { type ImageShape, imageSize } from '../../data/imageShape.js';
 import type { ColumnOverrides } from '../../data/inferColumns.js';
@@ -58,8 +59,6 @@ export interface CollectFiguresOptions {
   /** Called with the rows read so far from the clean partition (the long part). */
   readonly onProgress?: (rows: number) => void;
 }
-
-const GROUND_TRUTH_COLUMN = 'poisoned';
 
 /**
  * Reads what the HTML report needs from an audit's outputs: the score distribution from
