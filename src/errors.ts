@@ -28,6 +28,8 @@ export enum ErrorCode {
   KernelUnsupported = 'ABL402',
   /** The training loss became NaN or infinite. */
   LossNotFinite = 'ABL403',
+  /** A data-parallel training thread failed, or stopped answering. */
+  ReplicaFailed = 'ABL404',
 }
 
 /** Where in the input a problem was found: as much of file, column and row as is known. */

@@ -11,6 +11,9 @@
  *   ABL_BENCH_ATTACKS  comma-separated subset of: badnets-10, blend-10, wanet-10, sig, badnets-1
  *                      (default all; run two subsets in two processes to use both cores)
  *   ABL_BENCH_DIR      where the data sets are made (default data/bench)
+ *   ABL_BENCH_THREADS  threads the no-defense model and the audit train on (default auto: every core);
+ *                      a number other than auto writes <attack>-threads<N>.json, so a one-thread run
+ *                      sits next to the default one for comparison
  *   FASHION_MNIST_DIR  folder of the IDX files (default /usr/share/datasets/fashion-mnist)
  */
 import { existsSync } from 'node:fs';
@@ -31,6 +34,7 @@ import { accuracy, attackSuccessRate } from '../../src/train/evaluate.js';
 import { crossEntropyObjective } from '../../src/train/losses.js';
 import { createModel } from '../../src/train/models/createModel.js';
 import { createOptimizer } from '../../src/train/optim.js';
+import { createDataParallel } from '../../src/train/parallel/dataParallel.js';
 import { trainEpoch } from '../../src/train/trainEpoch.js';
 import { installedVersions } from '../../src/util/packageVersions.js';
 import { writeSubset } from './subset.js';
@@ -90,6 +94,11 @@ const rows = Number(process.env.ABL_BENCH_ROWS ?? 10_000);
 const dir = process.env.ABL_BENCH_DIR ?? 'data/bench';
 const wanted = (process.env.ABL_BENCH_ATTACKS ?? CASES.map((c) => c.name).join(',')).split(',');
 const resultsDir = 'bench/results/abl-fmnist';
+const threadsSetting = process.env.ABL_BENCH_THREADS ?? 'auto';
+const threads: number | 'auto' = threadsSetting === 'auto' ? 'auto' : Number(threadsSetting);
+if (threads !== 'auto' && !(Number.isInteger(threads) && threads >= 1)) {
+  throw new Error(`ABL_BENCH_THREADS must be auto or a whole number ≥ 1, got '${threadsSetting}'`);
+}
 
 async function prepare(): Promise<{ train: string; test: string }> {
   const full = join(dir, 'clean-full');
@@ -136,6 +145,8 @@ async function noDefense(train: string, test: string, backdoor: string, epochs: 
     momentum: 0.9,
     nesterov: true,
   });
+  // The same threads as the audit, so the time ratio compares like with like.
+  const parallel = await createDataParallel(model, { threads });
   for (let e = 0; e < epochs; e++) {
     await trainEpoch(
       model,
@@ -144,14 +155,16 @@ async function noDefense(train: string, test: string, backdoor: string, epochs: 
         optimizer,
         objective: crossEntropyObjective,
         learningRate: AUDIT_DEFAULTS.learningRate,
+        parallel,
       },
     );
   }
   const trainSeconds = (performance.now() - started) / 1000;
   const evalB = (p: string) =>
     readDataset(p).pipe(decodeExamples({}), toTrainBatches({ batchSize: 256, seed: 0, shuffleBuffer: 1 }));
-  const ca = await accuracy(model, evalB(test));
-  const asr = await attackSuccessRate(model, evalB(backdoor), TARGET);
+  const ca = await accuracy(model, evalB(test), { parallel });
+  const asr = await attackSuccessRate(model, evalB(backdoor), TARGET, { parallel });
+  await parallel.dispose();
   model.dispose();
   optimizer.dispose();
   return {
@@ -183,6 +196,7 @@ async function main(): Promise<void> {
         test: clean.test,
         backdoorTest: sets.backdoor,
         attackTarget: TARGET,
+        threads,
       },
       { log: (l) => console.error(`  ${l}`) },
     );
@@ -221,9 +235,11 @@ async function main(): Promise<void> {
         targetClassDrop: 0.05,
         timeRatio: 2,
       },
+      threads: report.backend.threads,
       machine: machine(backend.name),
     };
-    await writeFile(join(resultsDir, `${c.name}.json`), `${JSON.stringify(result, null, 2)}\n`);
+    const file = threads === 'auto' ? `${c.name}.json` : `${c.name}-threads${threads}.json`;
+    await writeFile(join(resultsDir, file), `${JSON.stringify(result, null, 2)}\n`);
     console.error(
       `audit: precision ${gt?.precision}, CA ${abl.cleanAccuracy?.value}, ASR ${abl.attackSuccessRate?.value}, ${auditSeconds.toFixed(0)} s`,
     );
@@ -263,7 +279,7 @@ async function combine(): Promise<void> {
   ];
   for (const r of results) {
     lines.push(
-      `| ${r.label} | ${r.poisoned} | ${pct(r.audit.precision)} (max ${pct(r.audit.maxPrecision)}) | ${pct(r.audit.recall)} | ${pct(r.noDefense.cleanAccuracy)} / ${pct(r.noDefense.attackSuccessRate)} | ${pct(r.audit.cleanAccuracy)} / ${pct(r.audit.attackSuccessRate)} | ${pct(r.noDefense.targetClassAccuracy)} → ${pct(r.audit.targetClassAccuracy)} | ${r.noDefense.seconds.toFixed(0)} s / ${r.audit.seconds.toFixed(0)} s (${(r.audit.seconds / r.noDefense.seconds).toFixed(2)}×) |`,
+      `| ${r.label}${r.threads === undefined ? '' : ` (${r.threads} thread${r.threads === 1 ? '' : 's'})`} | ${r.poisoned} | ${pct(r.audit.precision)} (max ${pct(r.audit.maxPrecision)}) | ${pct(r.audit.recall)} | ${pct(r.noDefense.cleanAccuracy)} / ${pct(r.noDefense.attackSuccessRate)} | ${pct(r.audit.cleanAccuracy)} / ${pct(r.audit.attackSuccessRate)} | ${pct(r.noDefense.targetClassAccuracy)} → ${pct(r.audit.targetClassAccuracy)} | ${r.noDefense.seconds.toFixed(0)} s / ${r.audit.seconds.toFixed(0)} s (${(r.audit.seconds / r.noDefense.seconds).toFixed(2)}×) |`,
     );
   }
   console.log(lines.join('\n'));

@@ -1,31 +1,43 @@
 /**
  * Training throughput benchmark: images/second of a training step, inference and per-example loss at
- * batch 128, for SmallCNN and ResNet-8 (with batch norm) on 28×28×1 and 32×32×3 inputs, on every tfjs
- * backend that loads here, next to the same models in PyTorch (CPU) at 1 and 2 threads.
+ * batch 128, for SmallCNN, ResNet-8 (with batch norm) and WRN-16-1 on 28×28×1 and 32×32×3 inputs, on
+ * every tfjs backend that loads here (wasm also with its batches split across 2+ threads, the
+ * product's data-parallel training), next to the same models in PyTorch (CPU) at 1 and 2 threads.
  *
  * Run with `npm run bench:train` (flags after `--`, see `--help`). Writes
  * `bench/results/train-throughput.json` and prints a table with the tfjs/PyTorch ratio per row.
  *
- * What is timed: compute only. Inputs are tensors made once per row (0–255 float pixels, as the models
- * take them), so both sides skip data loading; every timed batch ends by reading its result back
- * (`data()` here, returning from the call in PyTorch), so asynchronous backends are timed in full.
+ * What is timed: compute, on the product's own code paths. A training step is `trainStep` (the step
+ * every stage trains with: per-example cross-entropy, its mean, gradients, SGD with momentum), on a
+ * batch of uint8 pixels made once per row (its conversion to a float tensor, about 0.3 ms, is in the
+ * time); PyTorch gets float tensors made once. Per-example loss is `scoreBatch` (losses, predicted
+ * classes and confidences in one pass); inference is `model.predict`. With `--threads N` (N > 1) the
+ * step and the scoring pass are split across N threads by `createDataParallel` (inference rows are
+ * skipped there: that pass is the loss row's). Every timed batch ends by reading its result back, so
+ * asynchronous backends are timed in full.
  * Each row: `--warmup` untimed batches, then `--reps` repetitions of `--steps` batches; the median
  * repetition is reported. A row that fails (a backend without a gradient kernel) is recorded with its
  * error and the others still run.
  */
 import { execFile } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { cpus, loadavg } from 'node:os';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
-import { formatShape, type ImageShape, parseShape } from '../../src/data/imageShape.js';
+import { formatShape, type ImageShape, imageSize, parseShape } from '../../src/data/imageShape.js';
 import { describeError } from '../../src/errors.js';
 import { BACKEND_NAMES, initBackend } from '../../src/train/backend.js';
+import { crossEntropyObjective } from '../../src/train/losses.js';
 import { type Architecture, createModel } from '../../src/train/models/createModel.js';
-import type { BackendName } from '../../src/train/types.js';
+import { createOptimizer } from '../../src/train/optim.js';
+import { createDataParallel, type DataParallel } from '../../src/train/parallel/dataParallel.js';
+import { scoreBatch } from '../../src/train/scoreLosses.js';
+import { trainStep } from '../../src/train/trainStep.js';
+import type { BackendName, TrainBatch } from '../../src/train/types.js';
 import { registerWasmKernels, restoreStockKernels } from '../../src/train/wasm/registerWasmKernels.js';
+import { mulberry32 } from '../../src/util/random.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const TORCH_PEER = join(ROOT, 'bench', 'train', 'torch_peer.py');
@@ -53,6 +65,8 @@ interface Config {
   readonly json: boolean;
   /** Also time wasm with these of abl-audit's kernel replacements swapped back to tfjs's stock ones. */
   readonly baselineKernels: readonly string[] | null;
+  /** Thread counts to time tfjs's wasm and cpu backends at (data-parallel above 1). */
+  readonly tfjsThreads: readonly number[];
 }
 
 /** One measured (or failed, or skipped) row. */
@@ -102,6 +116,8 @@ const USAGE = `usage: npm run bench:train -- [options]
   --cpu-train         also time training on the cpu backend (about 1.6 images/s: minutes per row)
   --no-torch          skip the PyTorch peer
   --torch-threads a,b PyTorch thread counts (default 1,2)
+  --threads a,b       thread counts for tfjs wasm/cpu: above 1, batches are split across that many
+                      threads (abl-audit's data-parallel training) (default 1 and every core)
   --baseline-kernels a,b|all
                       also time wasm with these replacement kernels (BatchMatMul, MaxPoolGrad,
                       Conv2DBackpropInput, 'FusedBatchNorm gradient') swapped back to tfjs's own,
@@ -123,6 +139,7 @@ function parseConfig(argv: readonly string[]): Config | null {
       'cpu-train': { type: 'boolean', default: false },
       'no-torch': { type: 'boolean', default: false },
       'torch-threads': { type: 'string', default: '1,2' },
+      threads: { type: 'string', default: [...new Set([1, availableParallelism()])].join(',') },
       out: { type: 'string', default: join(ROOT, 'bench', 'results', 'train-throughput.json') },
       json: { type: 'boolean', default: false },
       'baseline-kernels': { type: 'string' },
@@ -158,6 +175,7 @@ function parseConfig(argv: readonly string[]): Config | null {
     cpuTrain: values['cpu-train'],
     torch: !values['no-torch'],
     torchThreads: list(values['torch-threads']).map((t) => int('torch-threads', t, 1)),
+    tfjsThreads: list(values.threads).map((t) => int('threads', t, 1)),
     out: values.out,
     json: values.json,
     baselineKernels:
@@ -179,6 +197,8 @@ interface BackendSetup {
   readonly label?: string;
   /** Replacement kernels swapped back to tfjs's stock ones for these rows (empty = all). */
   readonly stockKernels?: readonly string[];
+  /** Threads each batch is split across (`createDataParallel`), when more than one. */
+  readonly dataParallel?: number;
   /** The tfjs backend id it runs as (`tensorflow`, `wasm`, `cpu`). */
   readonly tfBackend?: string;
   readonly threads: number;
@@ -241,9 +261,13 @@ async function measure(
   return { median: median(reps), reps };
 }
 
-/** Per-example cross-entropy as the product computes it: −Σ onehot · logSoftmax (no gather gradient). */
-function perExampleLoss(logits: tf.Tensor, oneHot: tf.Tensor): tf.Tensor {
-  return tf.neg(tf.sum(tf.mul(oneHot, tf.logSoftmax(logits)), -1));
+/** A batch of random uint8 pixels and labels, as the training stages receive rows. */
+function randomBatch(n: number, shape: ImageShape, seed: number): TrainBatch {
+  const rng = mulberry32(seed);
+  const images = new Uint8Array(n * imageSize(shape));
+  for (let i = 0; i < images.length; i++) images[i] = Math.floor(rng() * 256);
+  const labels = Int32Array.from({ length: n }, () => Math.floor(rng() * NUM_CLASSES));
+  return { ids: Array.from({ length: n }, (_, i) => `r${i}`), images, labels, shape };
 }
 
 async function benchTfjsRows(
@@ -252,7 +276,8 @@ async function benchTfjsRows(
   log: (line: string) => void,
 ): Promise<Row[]> {
   const rows: Row[] = [];
-  const base = { framework: 'tfjs' as const, backend: setup.label ?? setup.name, threads: setup.threads };
+  const threads = setup.dataParallel ?? setup.threads;
+  const base = { framework: 'tfjs' as const, backend: setup.label ?? setup.name, threads };
   const everyRow = (skipped: string) => {
     for (const model of config.models)
       for (const shape of config.shapes)
@@ -276,34 +301,29 @@ async function benchTfjsRows(
   for (const architecture of config.models) {
     for (const shape of config.shapes) {
       const input = formatShape(shape);
-      const x = tf.randomUniform(
-        [config.batch, shape.height, shape.width, shape.channels],
-        0,
-        255,
-        'float32',
-        1,
-      );
-      const labels = tf.randomUniform([config.batch], 0, NUM_CLASSES, 'int32', 2);
-      const oneHot = tf.oneHot(labels, NUM_CLASSES);
+      const batch = randomBatch(config.batch, shape, 1);
+      const x = tf.tensor4d(new Float32Array(batch.images), [
+        config.batch,
+        shape.height,
+        shape.width,
+        shape.channels,
+      ]);
       const model = createModel({ architecture, inputShape: shape, numClasses: NUM_CLASSES, seed: 1 });
       // The ABL reference trains with SGD, momentum 0.9; the PyTorch peer does the same.
-      const optimizer = tf.train.momentum(0.01, 0.9);
+      const optimizer = createOptimizer({ kind: 'sgd', lr: 0.01, momentum: 0.9, nesterov: false });
+      let parallel: DataParallel | undefined;
+      if (setup.dataParallel !== undefined) {
+        parallel = await createDataParallel(model, { threads: setup.dataParallel, log });
+        if (parallel.replicas !== setup.dataParallel) {
+          await parallel.dispose();
+          everyRow(`not split across threads: ${parallel.reason}`);
+          return rows;
+        }
+      }
       const runs: Record<Step, () => Promise<void>> = {
+        // trainStep reads its loss back, so the step is complete when it returns.
         train: async () => {
-          // tidy also frees the intermediates of a step that throws (a missing gradient kernel), so a
-          // failed row does not leave tensors behind for the next one.
-          const cost = tf.tidy(
-            () =>
-              optimizer.minimize(
-                () =>
-                  tf.mean(
-                    perExampleLoss(model.apply(x, { training: true }) as tf.Tensor, oneHot),
-                  ) as tf.Scalar,
-                true,
-              ) ?? tf.scalar(0),
-          );
-          await cost.data();
-          cost.dispose();
+          trainStep(model, optimizer, batch, crossEntropyObjective, { parallel });
         },
         inference: async () => {
           const logits = model.predict(x, { batchSize: config.batch }) as tf.Tensor;
@@ -311,11 +331,7 @@ async function benchTfjsRows(
           logits.dispose();
         },
         loss: async () => {
-          const losses = tf.tidy(() =>
-            perExampleLoss(model.predict(x, { batchSize: config.batch }) as tf.Tensor, oneHot),
-          );
-          await losses.data();
-          losses.dispose();
+          await scoreBatch(model, batch, { batchSize: config.batch, parallel });
         },
       };
       for (const step of STEPS) {
@@ -328,23 +344,28 @@ async function benchTfjsRows(
           });
           continue;
         }
+        if (step === 'inference' && parallel !== undefined) {
+          rows.push({ ...row, skipped: "split across threads, inference is the loss row's pass" });
+          continue;
+        }
         const before = tf.memory().numTensors;
         try {
           const { median: ips, reps } = await measure(runs[step], config);
           rows.push({ ...row, imagesPerSecond: ips, repetitions: reps });
-          log(`  tfjs ${setup.name} ${architecture} ${input} ${step}: ${ips.toFixed(0)} images/s`);
+          log(`  tfjs ${base.backend} ${architecture} ${input} ${step}: ${ips.toFixed(0)} images/s`);
         } catch (err) {
           rows.push({ ...row, error: `error: ${firstLine(err)}` });
-          log(`  tfjs ${setup.name} ${architecture} ${input} ${step}: error: ${firstLine(err)}`);
+          log(`  tfjs ${base.backend} ${architecture} ${input} ${step}: error: ${firstLine(err)}`);
         }
         // Optimizer slots are expected to stay (freed with the optimizer); anything else is a leak
         // that would slow the next rows, so say so.
         const left = tf.memory().numTensors - before - (step === 'train' ? model.trainableWeights.length : 0);
         if (left > 0) log(`    (${left} tensors left by this row)`);
       }
+      await parallel?.dispose();
       optimizer.dispose();
       model.dispose();
-      tf.dispose([x, labels, oneHot]);
+      x.dispose();
     }
   }
   if (setup.stockKernels !== undefined) registerWasmKernels();
@@ -531,8 +552,16 @@ async function main(): Promise<void> {
   if (config.baselineKernels !== null && wasm !== undefined) {
     setups.push({ ...wasm, label: 'wasm-baseline', stockKernels: config.baselineKernels });
   }
+  // wasm and cpu compute on one thread each; above that, batches are split across threads.
+  const splitsOf = (setup: BackendSetup) => (setup.name === 'wasm' || setup.name === 'cpu') && !setup.label;
+  const timed = setups.filter((setup) => !splitsOf(setup) || config.tfjsThreads.includes(1));
+  for (const threads of config.tfjsThreads.filter((t) => t > 1)) {
+    for (const setup of setups.filter((x) => splitsOf(x) && x.skipped === undefined)) {
+      timed.push({ ...setup, label: `${setup.name}-${threads}thr`, dataParallel: threads });
+    }
+  }
   const tfjsRows: Row[] = [];
-  for (const setup of setups) tfjsRows.push(...(await benchTfjsRows(setup, config, log)));
+  for (const setup of timed) tfjsRows.push(...(await benchTfjsRows(setup, config, log)));
   log('PyTorch peer:');
   const torch = await benchTorch(config, log);
   if (torch.skipped !== undefined) log(`  skipped: ${torch.skipped}`);
@@ -548,10 +577,11 @@ async function main(): Promise<void> {
       models: config.models,
       shapes: config.shapes.map(formatShape),
       torchThreads: config.torchThreads,
+      tfjsThreads: config.tfjsThreads,
       baselineKernels: config.baselineKernels,
       optimizer: 'SGD momentum 0.9, lr 0.01',
     },
-    backends: setups,
+    backends: timed,
     tfjs: tfjsRows,
     torch: { version: torch.version ?? null, skipped: torch.skipped ?? null, rows: torch.rows },
   };
@@ -559,7 +589,7 @@ async function main(): Promise<void> {
   await writeFile(config.out, `${JSON.stringify(result, null, 2)}\n`);
   if (config.json) console.log(JSON.stringify(result));
   else {
-    console.log(table(tfjsRows, torch, setups, config));
+    console.log(table(tfjsRows, torch, timed, config));
     console.log(`\nwritten: ${relative(process.cwd(), config.out)}`);
   }
 }

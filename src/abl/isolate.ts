@@ -4,6 +4,7 @@ import { UsageError } from '../errors.js';
 import type { EpochSource } from '../train/batches/epochs.js';
 import { lgaBatchMean, lgaPerExample } from '../train/losses.js';
 import type { TrainOptimizer } from '../train/optim.js';
+import type { DataParallel } from '../train/parallel/dataParallel.js';
 import { scoreLosses } from '../train/scoreLosses.js';
 import type { EpochResult } from '../train/trainEpoch.js';
 import { trainEpoch } from '../train/trainEpoch.js';
@@ -31,6 +32,8 @@ export interface IsolateOptions {
   readonly learningRate: number;
   /** Where to start when resuming: the trajectories of the epochs already done (null for none). */
   readonly resumeFrom?: LossTrajectories | null;
+  /** Threads to split training steps and scoring passes across (from `createDataParallel`). */
+  readonly parallel?: DataParallel | undefined;
   readonly onStep?: (epoch: number, step: StepResult) => void;
   /**
    * Called after each epoch has been trained and scored, before the next one starts: the place to
@@ -78,10 +81,13 @@ export async function isolate(
         optimizer,
         objective,
         learningRate: options.learningRate,
+        parallel: options.parallel,
         onStep: (step) => options.onStep?.(epoch, step),
       },
     );
-    const records = await lastValueFrom(data.forEpoch(epoch).pipe(scoreLosses(model), toArray()));
+    const records = await lastValueFrom(
+      data.forEpoch(epoch).pipe(scoreLosses(model, { parallel: options.parallel }), toArray()),
+    );
     trajectories = appendEpochLosses(trajectories, records);
     await options.onEpoch?.(epoch, trajectories, result);
   }

@@ -8,7 +8,8 @@ import { toTrainBatches } from '../train/batches/toTrainBatches.js';
 import { accuracy } from '../train/evaluate.js';
 import { crossEntropyObjective, type Objective } from '../train/losses.js';
 import type { TrainOptimizer } from '../train/optim.js';
-import { scoreBatch } from '../train/scoreLosses.js';
+import type { DataParallel } from '../train/parallel/dataParallel.js';
+import { type ScoreLossesOptions, scoreBatch } from '../train/scoreLosses.js';
 import { trainEpoch } from '../train/trainEpoch.js';
 import type { StepResult } from '../train/trainStep.js';
 import type { TrainBatch } from '../train/types.js';
@@ -98,6 +99,8 @@ export interface UnlearnOptions {
   readonly guard: AccuracyGuard;
   /** Resume: unlearning epochs already done, and the guard's best accuracy so far. */
   readonly resumeFrom?: UnlearnProgress | null;
+  /** Threads to split training steps and the guard's scoring across (from `createDataParallel`). */
+  readonly parallel?: DataParallel | undefined;
   readonly onStep?: (epoch: number, step: StepResult) => void;
   /** Called after each epoch that passed the guard: the place to checkpoint. */
   readonly onEpoch?: (progress: UnlearnProgress) => Promise<void>;
@@ -176,13 +179,14 @@ export async function unlearn(
   }
   if (isolated.ids.length === 0) throw new UsageError('there are no isolated rows to unlearn');
   const isolatedSet = new Set(isolated.ids);
-  const guardAccuracy = async () => (await accuracy(model, of(guard.rows))).accuracy;
+  const scoring = { parallel: options.parallel };
+  const guardAccuracy = async () => (await accuracy(model, of(guard.rows), scoring)).accuracy;
   const probe = guard.probe && guard.probe.rows.ids.length > 0 ? guard.probe : null;
   const targetClass = guard.targetClass && guard.targetClass.rows.ids.length > 0 ? guard.targetClass : null;
   const targetClassAccuracy = () =>
-    targetClass ? sharePredictedAs(model, targetClass.rows, targetClass.label) : null;
-  const probeRate = () => (probe ? sharePredictedAs(model, probe.rows, probe.target) : null);
-  const isolatedLoss = async () => meanLoss(model, isolated);
+    targetClass ? sharePredictedAs(model, targetClass.rows, targetClass.label, scoring) : null;
+  const probeRate = () => (probe ? sharePredictedAs(model, probe.rows, probe.target, scoring) : null);
+  const isolatedLoss = async () => meanLoss(model, isolated, scoring);
 
   let progress: UnlearnProgress = options.resumeFrom ?? {
     epochsDone: 0,
@@ -233,6 +237,7 @@ export async function unlearn(
         optimizer,
         objective,
         learningRate: lr,
+        parallel: options.parallel,
         onStep: (step) => options.onStep?.(e, step),
       });
       meanObjective = result.meanLoss;
@@ -382,13 +387,22 @@ export function isolatedRowsPerBatch(isolated: number, batchSize: number, isolat
 /** The reference code's unlearning loss: minimise −ℓ (plain gradient ascent on the isolated rows). */
 const negatedCrossEntropy: Objective = (perExample) => tf.neg(tf.mean(perExample)) as tf.Scalar;
 
-async function meanLoss(model: tf.LayersModel, batch: TrainBatch): Promise<number> {
-  const records = await scoreBatch(model, batch);
+async function meanLoss(
+  model: tf.LayersModel,
+  batch: TrainBatch,
+  scoring: ScoreLossesOptions,
+): Promise<number> {
+  const records = await scoreBatch(model, batch, scoring);
   return records.reduce((s, r) => s + r.loss, 0) / Math.max(1, records.length);
 }
 
 /** Share of a batch's rows the model predicts as `label`. */
-async function sharePredictedAs(model: tf.LayersModel, rows: TrainBatch, label: number): Promise<number> {
-  const records = await scoreBatch(model, rows);
+async function sharePredictedAs(
+  model: tf.LayersModel,
+  rows: TrainBatch,
+  label: number,
+  scoring: ScoreLossesOptions,
+): Promise<number> {
+  const records = await scoreBatch(model, rows, scoring);
   return records.filter((r) => r.predicted === label).length / records.length;
 }

@@ -105,6 +105,12 @@ export interface AuditConfig {
   readonly augment: 'auto' | 'on' | 'off';
   readonly seed: number;
   readonly backend: 'auto' | BackendName;
+  /**
+   * Threads training and scoring split each batch across on the wasm and cpu backends (default
+   * `auto`: every core, at most 8); results equal one thread's up to float32 rounding. tfjs-node
+   * backends use every core by themselves.
+   */
+  readonly threads: number | 'auto';
   readonly isolation: IsolationConfig;
   readonly unlearning: UnlearningConfig;
   readonly gates: GatesConfig;
@@ -122,6 +128,7 @@ export const AUDIT_DEFAULTS = {
   augment: 'off',
   seed: 1,
   backend: 'auto',
+  threads: 'auto',
   isolation: { epochs: 2, gamma: 0.5, lga: 'batch', ratio: 0.01, score: 'target-class' },
   unlearning: {
     mode: 'joint',

@@ -10,7 +10,7 @@ import { ConfigError, describeError, ErrorCode, IoError } from '../errors.js';
 import { BACKEND_NAMES } from '../train/backend.js';
 import { ARCHITECTURES } from '../train/models/createModel.js';
 import { AUDIT_DEFAULTS, type AuditConfig } from './auditConfig.js';
-import { isOpenFraction, isStrictlyPositive } from './validators.js';
+import { isOpenFraction, isStrictlyPositive, isThreadCount } from './validators.js';
 
 const num = t.isNumber();
 const int = t.cascade(num, [t.isInteger()]);
@@ -52,6 +52,7 @@ const isPipelineFile = t.isObject({
   ),
   seed: opt(int),
   backend: opt(t.isEnum(['auto', ...BACKEND_NAMES] as const)),
+  threads: opt(isThreadCount()),
   isolation: opt(
     t.isObject({
       epochs: opt(positiveInt),
@@ -173,6 +174,7 @@ export async function loadPipeline(
     augment: p.model?.augment ?? D.augment,
     seed: p.seed ?? D.seed,
     backend: p.backend ?? D.backend,
+    threads: p.threads ?? D.threads,
     isolation: {
       epochs: p.isolation?.epochs ?? D.isolation.epochs,
       gamma: p.isolation?.gamma ?? D.isolation.gamma,

@@ -23,3 +23,18 @@ export const isStrictlyPositive = (): t.StrictValidator<unknown, number> =>
 /** A number strictly between 0 and 1. */
 export const isOpenFraction = (): t.StrictValidator<unknown, number> =>
   t.cascade(t.isNumber(), [strictlyAbove(0, 1)]);
+
+/** Most threads `--threads` and a pipeline's `threads` accept (the data-parallel group's limit). */
+export const MAX_THREADS = 64;
+
+/**
+ * A thread count: `auto` or a whole number from 1 to {@link MAX_THREADS}. Command-line strings are
+ * coerced to numbers (clipanion passes coercions); pipeline files give numbers already.
+ */
+export const isThreadCount = (): t.StrictValidator<unknown, number | 'auto'> =>
+  t.isOneOf(
+    [t.isLiteral('auto'), t.cascade(t.isNumber(), [t.isInteger(), t.isInInclusiveRange(1, MAX_THREADS)])],
+    {
+      exclusive: true,
+    },
+  );

@@ -27,8 +27,9 @@ import { toTrainBatches } from '../train/batches/toTrainBatches.js';
 import { accuracy, attackSuccessRate } from '../train/evaluate.js';
 import { createModel } from '../train/models/createModel.js';
 import { createOptimizer } from '../train/optim.js';
+import { createDataParallel, type DataParallel } from '../train/parallel/dataParallel.js';
 import { saveModel } from '../train/saveModel.js';
-import { scoreBatch } from '../train/scoreLosses.js';
+import { type ScoreLossesOptions, scoreBatch } from '../train/scoreLosses.js';
 import type { TrainBatch } from '../train/types.js';
 import { deriveSeed, mulberry32, sampleWithoutReplacement } from '../util/random.js';
 import {
@@ -157,7 +158,9 @@ export async function runAudit(config: AuditConfig, hooks: AuditHooks = {}): Pro
     seed: config.seed,
   });
   const optimizer = createOptimizer({ kind: 'sgd', lr: config.learningRate, momentum: 0.9, nesterov: true });
+  let parallel: DataParallel | undefined;
   try {
+    parallel = await createDataParallel(model, { threads: config.threads, log });
     if (!hooks.resume) await clearCheckpoints(out);
     const checkpoint = hooks.resume ? await loadCheckpoint(out, fingerprint, model, optimizer) : null;
     if (checkpoint) {
@@ -181,6 +184,7 @@ export async function runAudit(config: AuditConfig, hooks: AuditHooks = {}): Pro
         seed: config.seed,
         learningRate: config.learningRate,
         resumeFrom: trajectories,
+        parallel,
         onStep: (epoch, step) => {
           if (!bar) {
             bar = progressFor(`isolation epoch ${epoch + 1}/${iso.epochs}`, n);
@@ -258,11 +262,12 @@ export async function runAudit(config: AuditConfig, hooks: AuditHooks = {}): Pro
         decodeExamples({ ...config.columns, source: path, numClasses }),
         toTrainBatches({ batchSize: 256, seed: 0, shuffleBuffer: 1 }),
       );
+    const scoring = { parallel };
     const measure = async (): Promise<ReportModelMetrics> => {
-      const ca = config.test ? await accuracy(model, evalBatches(config.test)) : null;
+      const ca = config.test ? await accuracy(model, evalBatches(config.test), scoring) : null;
       const asr =
         config.backdoorTest && attackTarget !== null
-          ? await attackSuccessRate(model, evalBatches(config.backdoorTest), attackTarget)
+          ? await attackSuccessRate(model, evalBatches(config.backdoorTest), attackTarget, scoring)
           : null;
       const targetClass = suspect?.label ?? config.attackTarget;
       return {
@@ -405,9 +410,10 @@ export async function runAudit(config: AuditConfig, hooks: AuditHooks = {}): Pro
               : undefined,
         },
         resumeFrom: checkpoint?.unlearn ?? null,
+        parallel,
         distrust:
           distrustCandidates && ul.distrustLoss !== null
-            ? distrustByLoss(distrustCandidates, ul.distrustLoss)
+            ? distrustByLoss(distrustCandidates, ul.distrustLoss, scoring)
             : undefined,
         onStep: (epoch, step) => {
           if (!ubar) {
@@ -470,7 +476,8 @@ export async function runAudit(config: AuditConfig, hooks: AuditHooks = {}): Pro
     const report = buildAuditReport({
       config,
       inputs,
-      backend,
+      // The threads that computed: the data-parallel group's on wasm and cpu.
+      backend: { ...backend, threads: Math.max(backend.threads, parallel.replicas) },
       columns: cols,
       shape: scan.shape,
       numClasses,
@@ -514,15 +521,20 @@ export async function runAudit(config: AuditConfig, hooks: AuditHooks = {}): Pro
     await clearCheckpoints(out);
     return { report: final, reportPath };
   } finally {
+    await parallel?.dispose();
     model.dispose();
     optimizer.dispose();
   }
 }
 
 /** Ids of the rows whose loss under the model is above `threshold`. */
-function distrustByLoss(rows: TrainBatch, threshold: number): (model: tf.LayersModel) => Promise<string[]> {
+function distrustByLoss(
+  rows: TrainBatch,
+  threshold: number,
+  scoring: ScoreLossesOptions,
+): (model: tf.LayersModel) => Promise<string[]> {
   return async (model) => {
-    const records = await scoreBatch(model, rows);
+    const records = await scoreBatch(model, rows, scoring);
     return records.filter((r) => r.loss > threshold).map((r) => r.id);
   };
 }

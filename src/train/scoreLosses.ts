@@ -2,8 +2,9 @@ import * as tf from '@tensorflow/tfjs';
 import { concatMap, lastValueFrom, type OperatorFunction, of, toArray } from 'rxjs';
 import { imageSize } from '../data/imageShape.js';
 import { UsageError } from '../errors.js';
-import { perExampleCrossEntropy } from './losses.js';
-import { batchToTensors } from './trainStep.js';
+import { type InferenceOutputs, inferenceOutputs } from './inferenceOutputs.js';
+import type { DataParallel } from './parallel/dataParallel.js';
+import { batchToTensors, checkBatch } from './trainStep.js';
 import type { LossRecord, TrainBatch } from './types.js';
 
 /** Options of {@link scoreLosses}. */
@@ -14,10 +15,19 @@ export interface ScoreLossesOptions {
    * mode has no batch statistics).
    */
   readonly batchSize?: number;
+  /**
+   * Split each forward pass across threads (from `createDataParallel` for this model). Results are
+   * the same as on one thread: inference has no batch statistics, so each row's numbers do not depend
+   * on which thread computed it.
+   */
+  readonly parallel?: DataParallel | undefined;
 }
 
 /** Default rows per forward pass when scoring. */
 export const DEFAULT_SCORE_BATCH_SIZE = 256;
+
+/** Rows each thread takes per forward pass when scoring is split across threads. */
+const ROWS_PER_THREAD_PER_PASS = 64;
 
 /**
  * Scores every row under the current model: one {@link LossRecord} (id, label, cross-entropy loss,
@@ -52,10 +62,21 @@ export function scoreLosses(
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     throw new UsageError(`the scoring batch size must be a positive integer, got ${batchSize}`);
   }
+  const { parallel } = options;
+  if (parallel !== undefined && parallel.model !== model) {
+    throw new UsageError('options.parallel was created for another model than the one being scored');
+  }
+  // Split across threads, passes of about 64 rows per thread were fastest (ResNet-8: 1.8× one thread,
+  // against 1.1× with 500 rows each, whose activations no longer fit the caches); one thread is as
+  // fast at 128 rows as at 256.
+  const chunk =
+    parallel !== undefined && parallel.replicas > 1
+      ? Math.min(batchSize, ROWS_PER_THREAD_PER_PASS * parallel.replicas)
+      : batchSize;
   return concatMap((batch) => {
     const records: LossRecord[] = [];
-    for (let start = 0; start < batch.ids.length; start += batchSize) {
-      scoreChunk(model, slice(batch, start, start + batchSize), records);
+    for (let start = 0; start < batch.ids.length; start += chunk) {
+      scoreChunk(model, slice(batch, start, start + chunk), records, parallel);
     }
     return records;
   });
@@ -73,21 +94,31 @@ export function scoreLosses(
  * @param batch - the rows.
  * @returns one record per row, in order.
  */
-export function scoreBatch(model: tf.LayersModel, batch: TrainBatch): Promise<LossRecord[]> {
-  return lastValueFrom(of(batch).pipe(scoreLosses(model), toArray()));
+export function scoreBatch(
+  model: tf.LayersModel,
+  batch: TrainBatch,
+  options: ScoreLossesOptions = {},
+): Promise<LossRecord[]> {
+  return lastValueFrom(of(batch).pipe(scoreLosses(model, options), toArray()));
 }
 
-function scoreChunk(model: tf.LayersModel, batch: TrainBatch, out: LossRecord[]): void {
-  const [losses, predicted, confidence] = tf.tidy(() => {
-    const { x, y } = batchToTensors(model, batch);
-    const logits = model.apply(x, { training: false }) as tf.Tensor2D;
-    const probs = tf.softmax(logits);
-    return [
-      perExampleCrossEntropy(logits, y).dataSync(),
-      tf.argMax(logits, 1).dataSync(),
-      tf.max(probs, 1).dataSync(),
-    ] as const;
-  });
+function scoreChunk(
+  model: tf.LayersModel,
+  batch: TrainBatch,
+  out: LossRecord[],
+  parallel: DataParallel | undefined,
+): void {
+  let outputs: InferenceOutputs;
+  if (parallel?.splits(batch.ids.length)) {
+    checkBatch(model, batch);
+    outputs = parallel.score(batch);
+  } else {
+    outputs = tf.tidy(() => {
+      const { x, y } = batchToTensors(model, batch);
+      return inferenceOutputs(model, x, y);
+    });
+  }
+  const { losses, predicted, confidence } = outputs;
   for (let i = 0; i < batch.ids.length; i++) {
     out.push({
       id: batch.ids[i] as string,

@@ -3,6 +3,7 @@ import { formatShape, imageSize, sameShape } from '../data/imageShape.js';
 import { DataError, ErrorCode, TrainError, UsageError } from '../errors.js';
 import { type Objective, perExampleCrossEntropy } from './losses.js';
 import type { TrainOptimizer } from './optim.js';
+import type { DataParallel } from './parallel/dataParallel.js';
 import type { TrainBatch } from './types.js';
 
 /** Which trainable weights coupled L2 weight decay applies to. */
@@ -20,6 +21,11 @@ export interface TrainStepOptions {
   readonly weightDecayOn?: WeightDecayScope;
   /** Also return each row's training-mode cross-entropy (before the update). Default false. */
   readonly perExample?: boolean;
+  /**
+   * Split each batch across threads (from `createDataParallel` for this model): the same step up to
+   * float32 rounding, computed on several cores. Batches too small to split run on this thread.
+   */
+  readonly parallel?: DataParallel | undefined;
 }
 
 /** What one training step did. */
@@ -63,11 +69,11 @@ export interface BatchTensors {
  * @param optimizer - from `createOptimizer`; its learning rate and state are used.
  * @param batch - the rows; images must match the model's input shape and labels its classes.
  * @param objective - turns per-example losses into the scalar to minimise.
- * @param options - weight decay and whether to return per-example losses.
+ * @param options - weight decay, whether to return per-example losses, and threads to split across.
  * @returns the loss before the update, and the per-example losses when asked for.
  * @throws DataError when the batch is inconsistent, its shape differs from the model's or a label is
  *   out of range; UsageError when the objective does not return a scalar; TrainError when the loss is
- *   not finite.
+ *   not finite (ABL403) or a data-parallel thread failed (ABL404).
  */
 export function trainStep(
   model: tf.LayersModel,
@@ -81,6 +87,10 @@ export function trainStep(
     throw new UsageError(`weight decay must be a finite number ≥ 0, got ${weightDecay}`);
   }
   const scope = options.weightDecayOn ?? 'all';
+  const { parallel } = options;
+  if (parallel !== undefined && parallel.model !== model) {
+    throw new UsageError('options.parallel was created for another model than the one being trained');
+  }
   const trainable = model.trainableWeights;
   // LayerVariable.read() is typed as a Tensor but is the tf.Variable the layer owns; the gradient
   // functions need it as a Variable.
@@ -95,20 +105,31 @@ export function trainStep(
   let perExample: Float32Array | undefined;
 
   const loss = tf.tidy(() => {
-    const { x, y } = batchToTensors(model, batch);
-    const { value, grads } = tf.variableGrads(() => {
-      const logits = model.apply(x, { training: true }) as tf.Tensor2D;
-      const losses = perExampleCrossEntropy(logits, y);
-      // Read here, inside the tape, because the tape frees the per-example tensor when it ends; on the
-      // cpu and wasm backends the read costs a copy, not a pipeline stall.
-      if (options.perExample) perExample = losses.dataSync<'float32'>().slice();
-      const out = objective(losses, batch);
-      if (!(out instanceof tf.Tensor) || out.rank !== 0) {
-        throw new UsageError('the training objective must return a scalar tensor');
-      }
-      return out;
-    }, variables);
-    const lossValue = value.dataSync()[0] ?? Number.NaN;
+    let lossValue: number;
+    let grads: tf.NamedTensorMap;
+    if (parallel?.splits(batch.ids.length)) {
+      checkBatch(model, batch);
+      const step = parallel.gradients(batch, objective);
+      lossValue = step.loss;
+      grads = step.grads;
+      if (options.perExample) perExample = step.perExample;
+    } else {
+      const { x, y } = batchToTensors(model, batch);
+      const local = tf.variableGrads(() => {
+        const logits = model.apply(x, { training: true }) as tf.Tensor2D;
+        const losses = perExampleCrossEntropy(logits, y);
+        // Read here, inside the tape, because the tape frees the per-example tensor when it ends; on
+        // the cpu and wasm backends the read costs a copy, not a pipeline stall.
+        if (options.perExample) perExample = losses.dataSync<'float32'>().slice();
+        const out = objective(losses, batch);
+        if (!(out instanceof tf.Tensor) || out.rank !== 0) {
+          throw new UsageError('the training objective must return a scalar tensor');
+        }
+        return out;
+      }, variables);
+      lossValue = local.value.dataSync()[0] ?? Number.NaN;
+      grads = local.grads;
+    }
     if (!Number.isFinite(lossValue)) {
       throw nonFiniteLoss(lossValue, batch);
     }
@@ -145,6 +166,32 @@ export function trainStep(
  *   input, or a label is out of range.
  */
 export function batchToTensors(model: tf.LayersModel, batch: TrainBatch): BatchTensors {
+  checkBatch(model, batch);
+  const { shape } = batch;
+  return {
+    x: tf.tensor4d(
+      new Float32Array(batch.images),
+      [batch.ids.length, shape.height, shape.width, shape.channels],
+      'float32',
+    ),
+    y: tf.tensor1d(batch.labels, 'int32'),
+  };
+}
+
+/**
+ * Checks that a batch is consistent and fits a model: rows, image bytes and labels agree, the image
+ * shape is the model's input, and every label is one of its classes.
+ *
+ * @example
+ * ```ts
+ * checkBatch(model, batch); // before handing the rows to another thread
+ * ```
+ * @see batchToTensors
+ * @param model - the model the batch is meant for.
+ * @param batch - the rows.
+ * @throws DataError as {@link batchToTensors} does.
+ */
+export function checkBatch(model: tf.LayersModel, batch: TrainBatch): void {
   const n = batch.ids.length;
   const { shape } = batch;
   if (n === 0) {
@@ -173,10 +220,6 @@ export function batchToTensors(model: tf.LayersModel, batch: TrainBatch): BatchT
       );
     }
   }
-  return {
-    x: tf.tensor4d(new Float32Array(batch.images), [n, shape.height, shape.width, shape.channels], 'float32'),
-    y: tf.tensor1d(batch.labels, 'int32'),
-  };
 }
 
 function modelImageShape(model: tf.LayersModel): { height: number; width: number; channels: number } {

@@ -4,7 +4,7 @@ import { LGA_MODES } from '../../abl/isolate.js';
 import { SCORE_METHODS } from '../../abl/scoreRows.js';
 import { UNLEARN_MODES } from '../../abl/unlearn.js';
 import { AUDIT_DEFAULTS, type AuditConfig } from '../../config/auditConfig.js';
-import { isOpenFraction, isStrictlyPositive } from '../../config/validators.js';
+import { isOpenFraction, isStrictlyPositive, isThreadCount } from '../../config/validators.js';
 import { BACKEND_NAMES } from '../../train/backend.js';
 import { ARCHITECTURES } from '../../train/models/createModel.js';
 import { DatasetCommand } from '../DatasetCommand.js';
@@ -106,6 +106,11 @@ export class AuditCommand extends DatasetCommand {
     description: `auto (default), ${BACKEND_NAMES.join(', ')}`,
     validator: t.isEnum(['auto', ...BACKEND_NAMES] as const),
   });
+  threads = Option.String('--threads', String(D.threads), {
+    description:
+      'Threads to split each batch across on wasm/cpu: auto (default: every core, at most 8) or 1-64',
+    validator: isThreadCount(),
+  });
   resume = Option.Boolean('--resume', false, {
     description: 'Continue an interrupted audit in OUT from its last checkpoint',
   });
@@ -124,6 +129,7 @@ export class AuditCommand extends DatasetCommand {
       learningRate: this.lr,
       seed: this.seed,
       backend: this.backend,
+      threads: this.threads,
       isolation: {
         epochs: this.isolationEpochs,
         gamma: this.gamma,

@@ -1,5 +1,6 @@
 import { Command, Option } from 'clipanion';
 import { loadPipeline } from '../../config/loadPipeline.js';
+import { isThreadCount } from '../../config/validators.js';
 import { BaseCommand } from '../BaseCommand.js';
 import { runAuditForCli } from '../runAuditCommand.js';
 
@@ -20,6 +21,7 @@ export class RunCommand extends BaseCommand {
         'Write somewhere else, continuing an interrupted run',
         '$0 run pipelines/demo.yaml --out /tmp/demo --resume',
       ],
+      ['Train on one thread only', '$0 run pipelines/demo.yaml --threads 1'],
     ],
   });
 
@@ -28,9 +30,17 @@ export class RunCommand extends BaseCommand {
   resume = Option.Boolean('--resume', false, {
     description: 'Continue an interrupted run from its last checkpoint',
   });
+  threads = Option.String('--threads', {
+    description:
+      "Threads to split each batch across on wasm/cpu: auto or 1-64 (default: the pipeline's `threads`, else auto)",
+    validator: isThreadCount(),
+  });
 
   protected async run(): Promise<number> {
-    const { config, name } = await loadPipeline(this.pipeline, { out: this.out });
+    const loaded = await loadPipeline(this.pipeline, { out: this.out });
+    const { name } = loaded;
+    // Threads are a property of the machine running the pipeline, so the command line may override the file.
+    const config = this.threads === undefined ? loaded.config : { ...loaded.config, threads: this.threads };
     this.output.info(`pipeline ${name}: ${config.train} → ${config.out}`, {
       pipeline: name,
       train: config.train,

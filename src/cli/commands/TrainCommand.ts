@@ -1,6 +1,7 @@
 import { Command, Option } from 'clipanion';
 import { lastValueFrom, reduce } from 'rxjs';
 import * as t from 'typanion';
+import { isThreadCount } from '../../config/validators.js';
 import { decodeExamples } from '../../data/decodeExamples.js';
 import type { DatasetColumns } from '../../data/inferColumns.js';
 import { DataError, ErrorCode } from '../../errors.js';
@@ -12,6 +13,7 @@ import { accuracy, attackSuccessRate } from '../../train/evaluate.js';
 import { crossEntropyObjective } from '../../train/losses.js';
 import { ARCHITECTURES, createModel } from '../../train/models/createModel.js';
 import { cosineSchedule, createOptimizer } from '../../train/optim.js';
+import { createDataParallel, type DataParallel } from '../../train/parallel/dataParallel.js';
 import { saveModel } from '../../train/saveModel.js';
 import { trainEpoch } from '../../train/trainEpoch.js';
 import type { TrainBatch } from '../../train/types.js';
@@ -91,6 +93,11 @@ export class TrainCommand extends DatasetCommand {
     description: `auto (default), ${BACKEND_NAMES.join(', ')}`,
     validator: t.isEnum(['auto', ...BACKEND_NAMES] as const),
   });
+  threads = Option.String('--threads', 'auto', {
+    description:
+      'Threads to split each batch across on wasm/cpu: auto (default: every core, at most 8) or 1-64',
+    validator: isThreadCount(),
+  });
 
   protected async run(): Promise<number> {
     const { output } = this;
@@ -138,7 +145,9 @@ export class TrainCommand extends DatasetCommand {
     const schedule = cosineSchedule({ epochs: this.epochs });
     const augment = this.augment === 'on' ? true : this.augment === 'off' ? false : 'auto';
     const started = Date.now();
+    let parallel: DataParallel | undefined;
     try {
+      parallel = await createDataParallel(model, { threads: this.threads, log: (line) => output.info(line) });
       for (let epoch = 0; epoch < this.epochs; epoch++) {
         const progress = output.progress(`epoch ${epoch + 1}/${this.epochs}`, {
           unit: 'rows',
@@ -154,6 +163,7 @@ export class TrainCommand extends DatasetCommand {
             objective: crossEntropyObjective,
             learningRate: schedule(epoch, lr),
             weightDecay: this.weightDecay,
+            parallel,
             onStep: (step) => {
               rows += step.rows;
               progress.update(rows);
@@ -183,12 +193,12 @@ export class TrainCommand extends DatasetCommand {
       const metrics: Record<string, number> = {};
       const lines: string[] = [];
       if (this.test) {
-        const acc = await accuracy(model, evalBatches(this.test));
+        const acc = await accuracy(model, evalBatches(this.test), { parallel });
         metrics.cleanAccuracy = acc.accuracy;
         lines.push(`clean accuracy: ${(acc.accuracy * 100).toFixed(2)}% of ${acc.total} test rows`);
       }
       if (this.backdoorTest) {
-        const asr = await attackSuccessRate(model, evalBatches(this.backdoorTest), this.target);
+        const asr = await attackSuccessRate(model, evalBatches(this.backdoorTest), this.target, { parallel });
         metrics.attackSuccessRate = asr.rate;
         lines.push(
           `attack success rate: ${(asr.rate * 100).toFixed(2)}% of ${asr.total} triggered rows predicted as class ${this.target}`,
@@ -204,6 +214,7 @@ export class TrainCommand extends DatasetCommand {
           optimizer: this.optimizer,
           lr,
           backend: backend.name,
+          threads: Math.max(backend.threads, parallel.replicas),
           trainSeconds,
           ...metrics,
         },
@@ -213,6 +224,7 @@ export class TrainCommand extends DatasetCommand {
         model: this.out,
         architecture: this.model,
         backend: backend.name,
+        threads: Math.max(backend.threads, parallel.replicas),
         epochs: this.epochs,
         seed: this.seed,
         trainSeconds,
@@ -222,6 +234,7 @@ export class TrainCommand extends DatasetCommand {
       });
       return 0;
     } finally {
+      await parallel?.dispose();
       model.dispose();
       optimizer.dispose();
     }
