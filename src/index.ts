@@ -104,8 +104,14 @@ export {
   stepSchedule,
   type TrainOptimizer,
 } from './train/optim.js';
+export {
+  createDataParallel,
+  type DataParallel,
+  type DataParallelOptions,
+  MIN_ROWS_PER_THREAD,
+} from './train/parallel/dataParallel.js';
 export { loadModel, saveModel } from './train/saveModel.js';
-export { scoreLosses } from './train/scoreLosses.js';
+export { type ScoreLossesOptions, scoreBatch, scoreLosses } from './train/scoreLosses.js';
 export { trainBatches, trainEpoch } from './train/trainEpoch.js';
 export { trainStep } from './train/trainStep.js';
 export type { BackendInfo, BackendName, LossRecord, TrainBatch } from './train/types.js';

@@ -174,6 +174,12 @@ class ReplicaGroup implements DataParallel {
   private readonly restoreBatchNorm: () => void;
   private readonly imageShape: readonly [number, number, number];
   private readonly imageBytes: number;
+  /**
+   * The data of each weight as last sent to the workers (tfjs gives a variable new data on every
+   * assignment), or null when their copies may differ from this thread's: scoring passes in a row
+   * then send the weights once.
+   */
+  private sent: readonly object[] | null = null;
   /** Why the group can no longer be used (a failed step, a dead worker, dispose). */
   private broken: string | null = null;
   private disposed: Promise<void> | null = null;
@@ -276,12 +282,16 @@ class ReplicaGroup implements DataParallel {
       const summed: tf.NamedTensorMap = {};
       let offset = 0;
       for (const variable of variables) {
-        let grad = grads[variable.name] ?? tf.zerosLike(variable);
-        for (let r = 1; r < this.replicas; r++) {
-          const part = channel.gradientSlot(r).slice(offset, offset + variable.size);
-          grad = tf.add(grad, tf.tensor(part, variable.shape, 'float32'));
+        let grad = grads[variable.name];
+        // Every thread runs the same graph: a variable without a gradient here has none anywhere, and
+        // is left out, as on one thread (no zero update for the optimizer's momentum or decay).
+        if (grad !== undefined) {
+          for (let r = 1; r < this.replicas; r++) {
+            const part = channel.gradientSlot(r).slice(offset, offset + variable.size);
+            grad = tf.add(grad, tf.tensor(part, variable.shape, 'float32'));
+          }
+          summed[variable.name] = grad;
         }
-        summed[variable.name] = grad;
         offset += variable.size;
       }
       return { loss, grads: summed, perExample };
@@ -358,7 +368,12 @@ class ReplicaGroup implements DataParallel {
       end0 * this.imageBytes,
     );
     rows.labels.set(batch.labels.subarray(end0, n), end0);
-    writeWeights(this.model, channel.weights);
+    const current = this.model.weights.map((w) => w.read().dataId);
+    const fresh = this.sent === null || current.some((id, i) => id !== this.sent?.[i]);
+    if (fresh) writeWeights(this.model, channel.weights);
+    // A training step changes the workers' batch-norm averages and this thread's weights: send again.
+    this.sent = command === Command.Train ? null : current;
+    Atomics.store(control, Control.FreshWeights, fresh ? 1 : 0);
     channel.beginCommand();
     Atomics.store(control, Control.Rows, n);
     Atomics.store(control, Control.Command, command);

@@ -21,8 +21,10 @@ export const Control = {
   MessageLength: 6,
   /** Workers that have installed a new set of row buffers (see `ReplicaChannel.installRows`). */
   Acknowledged: 7,
+  /** 1 when the command carries new weights, 0 when the workers' copies are still current. */
+  FreshWeights: 8,
   /** Shard boundaries: replica r works on rows `[Shards + r, Shards + r + 1)` of the batch. */
-  Shards: 8,
+  Shards: 9,
 } as const;
 
 /** Most replicas a group may have (the control array is sized for it). */
@@ -322,7 +324,8 @@ export class ReplicaChannel {
       }
       Atomics.wait(this.control, slot, value, Math.min(left, 1000));
     }
-    this.throwIfAborted();
+    // What was waited for happened: a failure recorded since belongs to a later phase, and the next
+    // wait reports it.
   }
 }
 

@@ -85,7 +85,7 @@ async function serve(port: NonNullable<typeof parentPort>, data: ReplicaWorkerDa
     if (command === Command.Stop) break;
     try {
       channel.beginCommand();
-      readWeights(model, channel.weights);
+      if (Atomics.load(channel.control, Control.FreshWeights) === 1) readWeights(model, channel.weights);
       if (command === Command.Train) trainShard(model, channel, sync, imageShape);
       else if (command === Command.Score) scoreShard(model, channel, imageShape);
     } catch (err) {

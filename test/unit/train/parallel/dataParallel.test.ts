@@ -130,7 +130,7 @@ describe('createDataParallel', () => {
     for (const d of gga.losses) expect(d).toBeLessThan(1e-5);
   });
 
-  it('scores across threads with exactly the one-thread records', async () => {
+  it('scores across threads with exactly the one-thread records, weights sent again when they change', async () => {
     const { model } = trainee('resnet8');
     const batch = rows(300, 8);
     const alone = await scoreBatch(model, batch);
@@ -138,6 +138,13 @@ describe('createDataParallel', () => {
     owned.push(parallel);
     const split = await expectNoLeakedTensors(() => scoreBatch(model, batch, { parallel }));
     expect(split).toEqual(alone);
+    // New weights (as a rollback sets them): the workers must not score with their old copies.
+    const other = createModel({ architecture: 'resnet8', inputShape: SHAPE, numClasses: K, seed: 99 });
+    owned.push(other);
+    model.setWeights(other.getWeights());
+    const after = await scoreBatch(model, batch, { parallel });
+    expect(after).toEqual(await scoreBatch(model, batch));
+    expect(after).not.toEqual(alone);
   });
 
   it('trains a batch too small to split on the calling thread, and grows its buffers for a large one', async () => {
