@@ -442,14 +442,20 @@ async function benchTorch(config: Config, log: (line: string) => void): Promise<
 
 async function machine(torchVersion: string | undefined): Promise<Record<string, string | number | null>> {
   let cpuModel = cpus()[0]?.model ?? 'unknown';
+  let vectorUnits: string | null = null;
   try {
     const info = await readFile('/proc/cpuinfo', 'utf8');
     cpuModel = /^model name\s*:\s*(.+)$/m.exec(info)?.[1]?.trim() ?? cpuModel;
+    // A virtual CPU's name hides its generation; its vector units decide PyTorch's speed (oneDNN uses
+    // AVX-512 where present; wasm SIMD is 128-bit everywhere).
+    const flags = /^flags\s*:\s*(.+)$/m.exec(info)?.[1]?.split(/\s+/) ?? [];
+    vectorUnits = ['avx2', 'fma', 'avx512f', 'avx512_bf16'].filter((f) => flags.includes(f)).join(',');
   } catch {
     // Not Linux: keep os.cpus()'s name.
   }
   return {
     cpuModel,
+    vectorUnits,
     cores: cpus().length,
     node: process.version,
     tfjs: tf.version.tfjs ?? tf.version['tfjs-core'] ?? 'unknown',

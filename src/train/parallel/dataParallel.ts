@@ -1,7 +1,6 @@
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
-import { imageSize } from '../../data/imageShape.js';
 import { describeError, ErrorCode, TrainError, UsageError } from '../../errors.js';
 import { type InferenceOutputs, inferenceOutputs } from '../inferenceOutputs.js';
 import { type Objective, perExampleCrossEntropy } from '../losses.js';
@@ -443,13 +442,10 @@ function objectiveGradient(
   });
 }
 
+/** The model's image shape; `dataParallelSupport` has checked that it takes one [batch, H, W, C] input. */
 function modelImageShape(model: tf.LayersModel): readonly [number, number, number] {
   const [, h, w, c] = model.inputs[0]?.shape ?? [];
-  if (!h || !w || !c) {
-    throw new UsageError(`data-parallel training needs a model with one [batch, H, W, C] input`);
-  }
-  imageSize({ height: h, width: w, channels: c });
-  return [h, w, c];
+  return [h ?? 0, w ?? 0, c ?? 0];
 }
 
 /** Resolves with a replica's 'ready' message; rejects when it fails, exits or says nothing for 2 min. */

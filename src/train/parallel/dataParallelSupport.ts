@@ -47,7 +47,7 @@ const ROW_WISE_LAYERS: ReadonlySet<string> = new Set([
  * Whether a model's training step can be split across data-parallel replicas with the same result
  * (up to float rounding), and if not, why.
  *
- * <span class="informal">Every layer must be row-wise (convolutions, dense, pooling, activations,
+ * <span class="informal">The model must take one image input, and every layer must be row-wise (convolutions, dense, pooling, activations,
  * merges) or a batch norm over the last axis, which is synchronised across replicas. Anything else
  * (dropout, a nested model, a custom layer) keeps training on one thread.</span>
  *
@@ -60,6 +60,10 @@ const ROW_WISE_LAYERS: ReadonlySet<string> = new Set([
  * @returns null when supported, else a short reason naming the first layer that is not.
  */
 export function dataParallelSupport(model: tf.LayersModel): string | null {
+  const [, h, w, c] = model.inputs[0]?.shape ?? [];
+  if (model.inputs.length !== 1 || model.inputs[0]?.shape.length !== 4 || !h || !w || !c) {
+    return 'the model does not take one [batch, H, W, C] image input';
+  }
   for (const layer of model.layers) {
     const kind = layer.getClassName();
     if (kind === 'BatchNormalization') {

@@ -233,6 +233,14 @@ describe('createDataParallel', () => {
     expect(refused.replicas).toBe(1);
     expect(refused.reason).toBe("layer 'drop' (Dropout) cannot be split across threads");
     expect(lines).toEqual(["threads: 1 (layer 'drop' (Dropout) cannot be split across threads)"]);
+
+    const vector = tf.sequential({ layers: [tf.layers.dense({ inputShape: [5], units: K })] });
+    owned.push(vector);
+    const notImages = await createDataParallel(vector, { threads: 2 });
+    expect(notImages).toMatchObject({
+      replicas: 1,
+      reason: 'the model does not take one [batch, H, W, C] image input',
+    });
   });
 });
 
