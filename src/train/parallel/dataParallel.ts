@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describeError, ErrorCode, TrainError, UsageError } from '../../errors.js';
 import { type InferenceOutputs, inferenceOutputs } from '../inferenceOutputs.js';
 import { type Objective, perExampleCrossEntropy } from '../losses.js';
+import { type BatchNormReduction, trainingBatchNorm, widestBatchNorm } from '../trainingBatchNorm.js';
 import type { BackendName, TrainBatch } from '../types.js';
 import { dataParallelSupport } from './dataParallelSupport.js';
 import {
@@ -18,7 +19,6 @@ import {
 import { sizeOf, trainableVariables, writeWeights } from './replicaWork.js';
 import type { ReplicaMessage, ReplicaWorkerData, RowsMessage } from './replicaWorker.js';
 import { startWorker } from './startWorker.js';
-import { type BatchNormSync, installSyncBatchNorm, widestBatchNorm } from './syncBatchNorm.js';
 
 /** Options of {@link createDataParallel}. */
 export interface DataParallelOptions {
@@ -65,7 +65,7 @@ export interface StepGradients {
  * per-example losses, and its derivative with respect to each loss is sent back as the upstream
  * gradient of each shard's backward pass; so any {@link Objective}, batch-level ones included (batch-
  * mean LGA, flooding, the unlearning mix), gives the same step as on one thread. Batch-norm statistics
- * are synchronised over the whole batch ({@link installSyncBatchNorm}). Results equal one-thread
+ * are gathered over the whole batch (`trainingBatchNorm`'s reduction). Results equal one-thread
  * training up to float32 rounding (sums are split differently); with the same thread count they are
  * identical run to run.</span>
  */
@@ -85,7 +85,7 @@ export interface DataParallel {
   gradients(batch: TrainBatch, objective: Objective): StepGradients;
   /** Inference over `batch` on all threads: each row's loss, predicted class and confidence. */
   score(batch: TrainBatch): InferenceOutputs;
-  /** Stops the worker threads and restores the model's own batch-norm layers. Idempotent. */
+  /** Stops the worker threads. Idempotent. */
   dispose(): Promise<void>;
 }
 
@@ -108,7 +108,7 @@ export interface DataParallel {
  * }
  * ```
  * @see DataParallel
- * @param model - the model to train; its batch-norm layers are wrapped until `dispose()`.
+ * @param model - the model to train; its batch-norm layers get `trainingBatchNorm`'s training path.
  * @param options - thread count, wait timeout and where the info line goes.
  * @returns the group, ready to train.
  * @throws UsageError for a thread count that is not a whole number from 1 to 64; TrainError (ABL404)
@@ -169,8 +169,7 @@ function singleThread(model: tf.LayersModel, reason: string | null): DataParalle
 class ReplicaGroup implements DataParallel {
   readonly reason = null;
   private readonly channel: ReplicaChannel;
-  private readonly sync: BatchNormSync = { channel: null, rows: 0 };
-  private readonly restoreBatchNorm: () => void;
+  private readonly reduction: BatchNormReduction;
   private readonly imageShape: readonly [number, number, number];
   private readonly imageBytes: number;
   /**
@@ -193,7 +192,7 @@ class ReplicaGroup implements DataParallel {
     this.channel = new ReplicaChannel(buffers, 0, timeoutMs);
     this.imageShape = modelImageShape(model);
     this.imageBytes = buffers.imageSize;
-    this.restoreBatchNorm = installSyncBatchNorm(model, this.sync);
+    this.reduction = trainingBatchNorm(model);
     for (const [i, worker] of workers.entries()) {
       worker.on('exit', (code) => {
         this.broken ??= `training thread ${i + 1} exited (code ${code})`;
@@ -219,7 +218,8 @@ class ReplicaGroup implements DataParallel {
       replicas,
       weightSize: sizeOf(model.weights),
       gradientSize: sizeOf(model.trainableWeights),
-      reduceSize: Math.max(1, widestBatchNorm(model)),
+      // Batch norm's backward pass exchanges two sums per channel at once.
+      reduceSize: Math.max(1, 2 * widestBatchNorm(model)),
       imageSize: imageShape[0] * imageShape[1] * imageShape[2],
       rows: 512,
     });
@@ -257,13 +257,13 @@ class ReplicaGroup implements DataParallel {
   gradients(batch: TrainBatch, objective: Objective): StepGradients {
     const n = batch.ids.length;
     const [end0] = this.dispatch(Command.Train, batch);
-    const { channel, sync } = this;
+    const { channel, reduction } = this;
     const rows = channel.rows;
     const variables = trainableVariables(this.model);
     let loss = Number.NaN;
     let perExample = new Float32Array(0);
-    sync.rows = n;
-    sync.channel = channel;
+    reduction.rows = n;
+    reduction.reducer = channel;
     try {
       const { x, y } = this.ownShard(batch, end0);
       const { grads } = tf.variableGrads(() => {
@@ -297,7 +297,7 @@ class ReplicaGroup implements DataParallel {
     } catch (err) {
       throw this.fail(err);
     } finally {
-      sync.channel = null;
+      reduction.reducer = null;
     }
   }
 
@@ -326,7 +326,6 @@ class ReplicaGroup implements DataParallel {
   dispose(): Promise<void> {
     this.disposed ??= (async () => {
       this.broken ??= 'the data-parallel group was disposed';
-      this.restoreBatchNorm();
       if (this.channel.failure() === null) {
         Atomics.store(this.channel.control, Control.Command, Command.Stop);
         Atomics.add(this.channel.control, Control.Sequence, 1);

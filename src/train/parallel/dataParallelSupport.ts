@@ -1,9 +1,10 @@
 import type * as tf from '@tensorflow/tfjs';
+import { isTrainableBatchNorm } from '../trainingBatchNorm.js';
 
 /**
  * Layers whose training-mode output for a row depends on that row alone (and on the weights), so a
  * batch can be split across replicas without changing the step. Batch norm is not among them (its
- * statistics span the batch) but is supported through `installSyncBatchNorm`; dropout is not, since
+ * statistics span the batch) but is supported through `trainingBatchNorm`'s reduction; dropout is not, since
  * each replica would draw its own masks.
  */
 const ROW_WISE_LAYERS: ReadonlySet<string> = new Set([
@@ -67,11 +68,8 @@ export function dataParallelSupport(model: tf.LayersModel): string | null {
   for (const layer of model.layers) {
     const kind = layer.getClassName();
     if (kind === 'BatchNormalization') {
-      const axis = Number(layer.getConfig().axis);
-      const rank = layer.inputSpec?.[0]?.ndim;
-      if (rank === undefined) return `batch-norm layer '${layer.name}' is not built`;
-      if (axis !== -1 && axis !== rank - 1) {
-        return `batch-norm layer '${layer.name}' normalises axis ${axis}, not the last (channels) axis`;
+      if (!isTrainableBatchNorm(layer)) {
+        return `batch-norm layer '${layer.name}' normalises another axis than the last (channels) one, or has no γ or β`;
       }
       continue;
     }

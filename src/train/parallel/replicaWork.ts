@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { inferenceOutputs } from '../inferenceOutputs.js';
 import { perExampleCrossEntropy } from '../losses.js';
+import type { BatchNormReduction } from '../trainingBatchNorm.js';
 import { Control, type ReplicaChannel, type RowViews } from './replicaChannel.js';
-import type { BatchNormSync } from './syncBatchNorm.js';
 
 /*
  * The parts of a data-parallel command that every replica runs the same way, replica 0 (the calling
@@ -72,14 +72,14 @@ export function shardTensors(
 export function trainShard(
   model: tf.LayersModel,
   channel: ReplicaChannel,
-  sync: BatchNormSync,
+  reduction: BatchNormReduction,
   imageShape: readonly [number, number, number],
 ): void {
   const [start, end] = channel.shard();
   const rows = channel.rows;
   const variables = trainableVariables(model);
-  sync.rows = Atomics.load(channel.control, Control.Rows);
-  sync.channel = channel;
+  reduction.rows = Atomics.load(channel.control, Control.Rows);
+  reduction.reducer = channel;
   try {
     tf.tidy(() => {
       const { x, y } = shardTensors(rows, start, end, imageShape);
@@ -100,7 +100,7 @@ export function trainShard(
       }
     });
   } finally {
-    sync.channel = null;
+    reduction.reducer = null;
   }
   channel.barrier();
 }

@@ -11,6 +11,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { describeError } from '../../errors.js';
 import { initBackend } from '../backend.js';
+import { trainingBatchNorm } from '../trainingBatchNorm.js';
 import type { BackendName } from '../types.js';
 import {
   type ChannelBuffers,
@@ -21,7 +22,6 @@ import {
   type RowBuffers,
 } from './replicaChannel.js';
 import { readWeights, scoreShard, trainShard } from './replicaWork.js';
-import { type BatchNormSync, installSyncBatchNorm } from './syncBatchNorm.js';
 
 /** What a replica thread is started with. */
 export interface ReplicaWorkerData {
@@ -58,8 +58,7 @@ async function serve(port: NonNullable<typeof parentPort>, data: ReplicaWorkerDa
     modelTopology: data.topology as tf.io.ModelJSON['modelTopology'],
   });
   const channel = new ReplicaChannel(data.buffers, data.index, data.timeoutMs);
-  const sync: BatchNormSync = { channel: null, rows: 0 };
-  installSyncBatchNorm(model, sync);
+  const reduction = trainingBatchNorm(model);
   const inputShape = model.inputs[0]?.shape ?? [];
   const imageShape = [inputShape[1] ?? 0, inputShape[2] ?? 0, inputShape[3] ?? 0] as const;
 
@@ -86,7 +85,7 @@ async function serve(port: NonNullable<typeof parentPort>, data: ReplicaWorkerDa
     try {
       channel.beginCommand();
       if (Atomics.load(channel.control, Control.FreshWeights) === 1) readWeights(model, channel.weights);
-      if (command === Command.Train) trainShard(model, channel, sync, imageShape);
+      if (command === Command.Train) trainShard(model, channel, reduction, imageShape);
       else if (command === Command.Score) scoreShard(model, channel, imageShape);
     } catch (err) {
       // Another replica's failure is already recorded; this one's must reach the calling thread, which

@@ -9,6 +9,7 @@ import { conv2DBackpropInputConfig } from './kernels/Conv2DBackpropInput.js';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './kernels/DepthwiseConv2dNativeBackpropFilter.js';
 import { depthwiseConv2dNativeBackpropInputConfig } from './kernels/DepthwiseConv2dNativeBackpropInput.js';
 import { maxPoolGradConfig } from './kernels/MaxPoolGrad.js';
+import { sumConfig } from './kernels/Sum.js';
 import { unsortedSegmentSumConfig } from './kernels/UnsortedSegmentSum.js';
 import { rememberStockKernel, stockKernel } from './kernelUtils.js';
 
@@ -17,7 +18,7 @@ import { rememberStockKernel, stockKernel } from './kernelUtils.js';
  *
  * <span class="informal">Missing as shipped: `Conv2DBackpropFilter`, both depthwise gradients and
  * `UnsortedSegmentSum`. Replaced for speed: `Conv2DBackpropInput` (stride 1), `BatchMatMul` (transposed
- * operands) and `MaxPoolGrad`.</span>
+ * operands), `MaxPoolGrad` and `Sum` (over the axes before the channels).</span>
  *
  * @example
  * ```ts
@@ -33,6 +34,7 @@ export const wasmTrainingKernels: readonly tf.KernelConfig[] = [
   unsortedSegmentSumConfig,
   batchMatMulConfig,
   maxPoolGradConfig,
+  sumConfig,
 ];
 
 /**

@@ -245,6 +245,20 @@ describe('MaxPoolGrad on wasm matches the cpu backend', () => {
   const cases = [
     { name: '2×2 stride 2 valid (SmallCNN)', shape: [3, 8, 8, 4], size: 2, stride: 2, pad: 'valid' as const },
     {
+      name: '2×2 stride 2 valid, odd sizes (last row and column unused)',
+      shape: [2, 7, 9, 3],
+      size: 2,
+      stride: 2,
+      pad: 'valid' as const,
+    },
+    {
+      name: '2×2 stride 2 same, odd sizes (padded)',
+      shape: [2, 7, 9, 3],
+      size: 2,
+      stride: 2,
+      pad: 'same' as const,
+    },
+    {
       name: '3×3 stride 2 same (overlapping windows)',
       shape: [2, 7, 9, 3],
       size: 3,
@@ -359,6 +373,57 @@ describe('BatchMatMul on wasm matches the cpu backend, transposed or not', () =>
       );
     };
     expect(relativeError(await product('wasm'), await product('cpu'))).toBeLessThan(TOLERANCE);
+  });
+});
+
+describe('Sum on wasm matches the cpu backend', () => {
+  const cases = [
+    { name: 'NHWC over N, H, W (bias gradient, batch-norm sums)', shape: [6, 9, 7, 8], axes: [0, 1, 2] },
+    { name: 'a matrix over its rows (dense bias gradient)', shape: [37, 5], axes: [0] },
+    { name: 'H and W only (per image)', shape: [3, 4, 5, 6], axes: [1, 2] },
+    { name: 'negative axis', shape: [3, 4, 5], axes: [-2] },
+    { name: 'kept dimensions', shape: [4, 3, 6], axes: [0, 1], keepDims: true },
+    { name: 'the last axis (stock kernel)', shape: [4, 5, 6], axes: [2] },
+    { name: 'axes apart (stock kernel)', shape: [3, 4, 5, 6], axes: [0, 2] },
+    { name: 'every axis (stock kernel)', shape: [3, 4, 5], axes: [0, 1, 2] },
+  ];
+  it.each(cases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
+    const x = randomData(c.shape, 51);
+    const on = async (backend: string) => {
+      await tf.setBackend(backend);
+      const idsBefore = dataIds();
+      const out = tf.tidy(() => {
+        const y = tf.sum(tf.tensor(x.values, x.shape), c.axes, c.keepDims ?? false);
+        return { values: y.dataSync(), shape: y.shape };
+      });
+      expect(dataIds()).toBe(idsBefore);
+      return out;
+    };
+    const wasm = await on('wasm');
+    const cpu = await on('cpu');
+    expect(wasm.shape).toEqual(cpu.shape);
+    expect(relativeError(wasm.values, cpu.values)).toBeLessThan(1e-5);
+    await expectGradsMatchCpu((t) => tf.sum(t as tf.Tensor, c.axes), [x]);
+  });
+
+  it('leaves integer sums to the stock kernel, exactly', async () => {
+    await tf.setBackend('wasm');
+    const sums = tf.tidy(() =>
+      tf
+        .sum(
+          tf.tensor(
+            [
+              [1, 2, 3],
+              [4, 5, 6],
+            ],
+            [2, 3],
+            'int32',
+          ),
+          0,
+        )
+        .arraySync(),
+    );
+    expect(sums).toEqual([5, 7, 9]);
   });
 });
 

