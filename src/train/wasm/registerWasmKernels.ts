@@ -18,7 +18,7 @@ import { rememberStockKernel, stockKernel } from './kernelUtils.js';
  *
  * <span class="informal">Missing as shipped: `Conv2DBackpropFilter`, both depthwise gradients and
  * `UnsortedSegmentSum`. Replaced for speed: `Conv2DBackpropInput` (stride 1), `BatchMatMul` (transposed
- * operands), `MaxPoolGrad` and `Sum` (over the axes before the channels).</span>
+ * operands), `MaxPoolGrad` and `Sum` (over an image's H and W).</span>
  *
  * @example
  * ```ts
