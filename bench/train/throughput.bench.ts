@@ -119,7 +119,7 @@ const USAGE = `usage: npm run bench:train -- [options]
   --threads a,b       thread counts for tfjs wasm/cpu: above 1, batches are split across that many
                       threads (abl-audit's data-parallel training) (default 1 and every core)
   --baseline-kernels a,b|all
-                      also time wasm with these replacement kernels (BatchMatMul, MaxPoolGrad,
+                      also time wasm with these replacement kernels (BatchMatMul, MaxPoolGrad, Sum,
                       Conv2DBackpropInput, 'FusedBatchNorm gradient') swapped back to tfjs's own,
                       as backend 'wasm-baseline': what the replacements gain, measured in one run
   --out PATH          results file (default bench/results/train-throughput.json)

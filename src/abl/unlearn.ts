@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { map, type Observable, of } from 'rxjs';
-import { UsageError } from '../errors.js';
+import { ErrorCode, TrainError, UsageError } from '../errors.js';
 import type { AugmentSetting } from '../train/batches/augment.js';
 import { type EpochSource, epochSeed } from '../train/batches/epochs.js';
 import { concatBatches, selectRows } from '../train/batches/selectRows.js';
@@ -99,6 +99,11 @@ export interface UnlearnOptions {
   readonly guard: AccuracyGuard;
   /** Resume: unlearning epochs already done, and the guard's best accuracy so far. */
   readonly resumeFrom?: UnlearnProgress | null;
+  /**
+   * Times an epoch the guard rolled back is tried again, from the same weights and optimizer state, at
+   * half the learning rate, before unlearning stops (default 2). 0 stops at the first roll-back.
+   */
+  readonly retries?: number;
   /** Threads to split training steps and the guard's scoring across (from `createDataParallel`). */
   readonly parallel?: DataParallel | undefined;
   readonly onStep?: (epoch: number, step: StepResult) => void;
@@ -123,10 +128,50 @@ export interface UnlearnEpochRecord {
   /** Mean cross-entropy of the isolated rows after the epoch (rises as they are unlearned). */
   readonly isolatedLoss: number;
   readonly rolledBack: boolean;
+  /** Whether this rolled-back epoch is tried again at half the learning rate (the next record). */
+  readonly retried: boolean;
+  /**
+   * The accuracy fall the guard tolerated on this epoch: `maxDrop`, or two standard errors of the
+   * held-out accuracy when the held-out rows are too few to measure `maxDrop` (see guardTolerance).
+   */
+  readonly accuracyTolerance: number;
   /** Rows `distrust` excluded from training after this epoch. */
   readonly newlyDistrusted: number;
-  /** Why the guard rolled this epoch back, or null. */
-  readonly stopReason: 'accuracy-drop' | 'target-class-drop' | 'backdoor-relearned' | null;
+  /** Why this epoch was rolled back (a guard, or a loss that became NaN or infinite), or null. */
+  readonly stopReason:
+    | 'accuracy-drop'
+    | 'target-class-drop'
+    | 'backdoor-relearned'
+    | 'loss-not-finite'
+    | null;
+}
+
+/** Default of {@link UnlearnOptions.retries}. */
+export const DEFAULT_GUARD_RETRIES = 2;
+
+/**
+ * The change in a share (an accuracy, the probe's rate) measured on `rows` rows that the guard treats
+ * as real: `bound`, or two standard errors of the share where the rows are too few to resolve `bound`.
+ *
+ * <span class="informal">On the 3,000-row fixture the held-out set has about 130 rows, and accuracy
+ * measured on them moves by ±3.7 points (one standard error at 75%) from noise alone: a 3-point bound
+ * rolled back half of 12 fixture audits (seeds 1–6, one and two threads) after epochs whose probe
+ * showed the backdoor going (98% → 15–23%). Two standard errors there is about 7.3 points; on 2,000
+ * held-out rows it is 1.9, and the bound itself applies.</span>
+ *
+ * @example
+ * ```ts
+ * guardTolerance(0.03, 0.75, 130); // ≈ 0.076
+ * guardTolerance(0.03, 0.75, 2000); // 0.03
+ * ```
+ * @param bound - the configured bound (`maxDrop`, `maxRise`).
+ * @param share - the reference value the change is measured from (best accuracy, lowest rate).
+ * @param rows - rows the share is measured on.
+ * @returns the tolerated change, at least `bound`.
+ */
+export function guardTolerance(bound: number, share: number, rows: number): number {
+  const p = Math.min(1, Math.max(0, share));
+  return Math.max(bound, 2 * Math.sqrt((p * (1 - p)) / Math.max(1, rows)));
 }
 
 /** Where unlearning stands; enough to resume it. */
@@ -145,6 +190,10 @@ export interface UnlearnProgress {
   readonly stopped: boolean;
   /** Rows excluded from training by `distrust` so far. */
   readonly distrusted: readonly string[];
+  /** The factor on every learning rate, halved at each retry (absent in older checkpoints: 1). */
+  readonly learningRateScale?: number;
+  /** Retries used so far (absent in older checkpoints: 0). */
+  readonly retries?: number;
 }
 
 /**
@@ -208,16 +257,19 @@ export async function unlearn(
   }
 
   const excluded = new Set([...options.excluded, ...progress.distrusted]);
-  for (let e = progress.epochsDone; e < total && !progress.stopped; e++) {
+  const maxRetries = options.retries ?? DEFAULT_GUARD_RETRIES;
+  for (let e = progress.epochsDone; e < total && !progress.stopped; ) {
     const epochNumber = options.firstEpoch + e;
+    const scale = progress.learningRateScale ?? 1;
     const snapshot = model.getWeights().map((w) => w.clone());
+    const optimizerSnapshot = await snapshotOptimizer(optimizer);
     let phase: UnlearnEpochRecord['phase'];
     let lr: number;
     let objective: Objective | null;
     let batches$: Observable<TrainBatch>;
     if (mode === 'joint' || e < options.epochs) {
       phase = mode === 'joint' ? 'joint' : 'fine-tune';
-      lr = options.learningRate;
+      lr = options.learningRate * scale;
       const ascend = mode === 'joint' && options.ascend !== false;
       objective = ascend ? ggaObjective(isolatedSet) : crossEntropyObjective;
       const clean$ = cleanBatches(data, epochNumber, excluded, options);
@@ -225,40 +277,65 @@ export async function unlearn(
     } else {
       const evaluateOnly = e === options.epochs;
       phase = evaluateOnly ? 'evaluate' : 'unlearn';
-      lr = options.unlearnLearningRate ?? 5e-4;
+      lr = (options.unlearnLearningRate ?? 5e-4) * scale;
       objective = evaluateOnly ? null : negatedCrossEntropy;
       batches$ = of(isolated).pipe(
         toTrainBatches({ batchSize: options.batchSize, seed: epochSeed(options.seed, epochNumber) }),
       );
     }
     let meanObjective: number | null = null;
+    // Ascent that blows up (a NaN or infinite loss) is the classic failure of unlearning at too high a
+    // rate: rolled back and retried like a guard's failure, not the end of the audit.
+    let lossNotFinite = false;
     if (objective) {
-      const result = await trainEpoch(model, batches$, {
-        optimizer,
-        objective,
-        learningRate: lr,
-        parallel: options.parallel,
-        onStep: (step) => options.onStep?.(e, step),
-      });
-      meanObjective = result.meanLoss;
+      try {
+        const result = await trainEpoch(model, batches$, {
+          optimizer,
+          objective,
+          learningRate: lr,
+          parallel: options.parallel,
+          onStep: (step) => options.onStep?.(e, step),
+        });
+        meanObjective = result.meanLoss;
+      } catch (err) {
+        if (!(err instanceof TrainError && err.code === ErrorCode.LossNotFinite)) {
+          tf.dispose([...snapshot, ...optimizerSnapshot.map((s) => s.tensor)]);
+          throw err;
+        }
+        lossNotFinite = true;
+        model.setWeights(snapshot);
+        await restoreOptimizer(optimizer, optimizerSnapshot);
+      }
     }
     const acc = await guardAccuracy();
     const rate = await probeRate();
     const relearning =
+      !lossNotFinite &&
       probe !== null &&
       rate !== null &&
       progress.lowestProbeRate !== null &&
-      rate > progress.lowestProbeRate + probe.maxRise;
+      rate >
+        progress.lowestProbeRate +
+          guardTolerance(probe.maxRise, progress.lowestProbeRate, probe.rows.ids.length);
     const tca = await targetClassAccuracy();
     const targetDrop =
+      !lossNotFinite &&
       targetClass !== null &&
       tca !== null &&
       progress.bestTargetClassAccuracy !== null &&
-      tca < progress.bestTargetClassAccuracy - targetClass.maxDrop;
-    const accuracyDrop = acc < progress.bestAccuracy - guard.maxDrop;
-    const failed = accuracyDrop || relearning || targetDrop;
-    if (failed) model.setWeights(snapshot);
+      tca <
+        progress.bestTargetClassAccuracy -
+          guardTolerance(targetClass.maxDrop, progress.bestTargetClassAccuracy, targetClass.rows.ids.length);
+    const accuracyTolerance = guardTolerance(guard.maxDrop, progress.bestAccuracy, guard.rows.ids.length);
+    const accuracyDrop = !lossNotFinite && acc < progress.bestAccuracy - accuracyTolerance;
+    const failed = lossNotFinite || accuracyDrop || relearning || targetDrop;
+    const retried = failed && (progress.retries ?? 0) < maxRetries;
+    if (failed && !lossNotFinite) {
+      model.setWeights(snapshot);
+      await restoreOptimizer(optimizer, optimizerSnapshot);
+    }
     tf.dispose(snapshot);
+    tf.dispose(optimizerSnapshot.map((s) => s.tensor));
     const newlyDistrusted =
       failed || !options.distrust ? [] : (await options.distrust(model)).filter((id) => !excluded.has(id));
     for (const id of newlyDistrusted) excluded.add(id);
@@ -271,20 +348,26 @@ export async function unlearn(
       probeTargetRate: rate,
       isolatedLoss: await isolatedLoss(),
       rolledBack: failed,
+      retried,
+      accuracyTolerance,
       targetClassAccuracy: tca,
       stopReason: !failed
         ? null
-        : accuracyDrop
-          ? 'accuracy-drop'
-          : targetDrop
-            ? 'target-class-drop'
-            : 'backdoor-relearned',
+        : lossNotFinite
+          ? 'loss-not-finite'
+          : accuracyDrop
+            ? 'accuracy-drop'
+            : targetDrop
+              ? 'target-class-drop'
+              : 'backdoor-relearned',
       newlyDistrusted: newlyDistrusted.length,
     };
     progress = {
       ...progress,
       distrusted: [...progress.distrusted, ...newlyDistrusted],
-      epochsDone: e + 1,
+      epochsDone: retried ? e : e + 1,
+      learningRateScale: retried ? scale / 2 : scale,
+      retries: (progress.retries ?? 0) + (retried ? 1 : 0),
       bestAccuracy: failed ? progress.bestAccuracy : Math.max(progress.bestAccuracy, acc),
       bestTargetClassAccuracy:
         failed || tca === null || progress.bestTargetClassAccuracy === null
@@ -295,8 +378,9 @@ export async function unlearn(
           ? progress.lowestProbeRate
           : Math.min(progress.lowestProbeRate, rate),
       history: [...progress.history, record],
-      stopped: failed,
+      stopped: failed && !retried,
     };
+    if (!retried) e++;
     await options.onEpoch?.(progress);
   }
   return progress;
@@ -405,4 +489,37 @@ async function sharePredictedAs(
 ): Promise<number> {
   const records = await scoreBatch(model, rows, scoring);
   return records.filter((r) => r.predicted === label).length / records.length;
+}
+
+/** An optimizer's state as `getWeights` gives it: named tensors. */
+type OptimizerState = Awaited<ReturnType<tf.Optimizer['getWeights']>>;
+
+/** Copies of the optimizer's state (momentum buffers, Adam's moments, its step count). */
+async function snapshotOptimizer(optimizer: TrainOptimizer): Promise<OptimizerState> {
+  const state = await optimizer.optimizer.getWeights();
+  // getWeights returns the optimizer's own variables (kept) and a fresh step-count scalar (ours).
+  const copies = state.map(({ name, tensor }) => ({ name, tensor: tensor.clone() }));
+  tf.dispose(state.map((s) => s.tensor).filter((t) => !(t instanceof tf.Variable)));
+  return copies;
+}
+
+/**
+ * Puts a {@link snapshotOptimizer} state back, into the optimizer's own variables. (tfjs's `setWeights`
+ * would make new variables without freeing the current ones, and its `dispose` also frees the
+ * momentum constant.) The step count is not restored: SGD does not use it; Adam's bias correction
+ * continues from the rolled-back attempt's steps.
+ */
+async function restoreOptimizer(optimizer: TrainOptimizer, state: OptimizerState): Promise<void> {
+  const live = await optimizer.optimizer.getWeights();
+  const saved = new Map(state.map((s) => [s.name, s.tensor]));
+  for (const { name, tensor } of live) {
+    const value = saved.get(name);
+    if (tensor instanceof tf.Variable) {
+      // A buffer the attempt created (its first step) did not exist before it: zeros, as tfjs starts one.
+      if (value !== undefined) tensor.assign(value);
+      else tf.tidy(() => tensor.assign(tf.zerosLike(tensor)));
+    } else {
+      tensor.dispose();
+    }
+  }
 }

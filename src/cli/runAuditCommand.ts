@@ -66,7 +66,7 @@ function summarize(report: AuditReport, reportPath: string): string {
     );
   }
   if (report.unlearning.guard.stopped)
-    lines.push('unlearning was stopped by the accuracy guard (rolled back to the last good epoch)');
+    lines.push('unlearning was stopped by the guard (rolled back to the last good epoch)');
   for (const gate of report.gates) lines.push(`gate ${gate.passed ? 'passed' : 'FAILED'}: ${gate.message}`);
   const out = reportPath.replace(/report\.json$/, '');
   lines.push(

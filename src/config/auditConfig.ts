@@ -48,6 +48,12 @@ export interface UnlearningConfig {
    * disables it.
    */
   readonly maxTargetClassDrop: number | null;
+  /**
+   * Times an epoch the guard rolled back is tried again at half the learning rate before unlearning
+   * stops (default 2). Each guard tolerates `max(bound, 2 standard errors)` of its measurement, so a
+   * small held-out set does not roll back on noise (see `guardTolerance`).
+   */
+  readonly guardRetries: number;
   /** Share of the clean part held out for the guard (default 0.05, at most 2,000 rows). */
   readonly holdoutFraction: number;
   /**
@@ -138,6 +144,7 @@ export const AUDIT_DEFAULTS = {
     maxAccuracyDrop: 0.03,
     maxProbeRise: 0.015,
     maxTargetClassDrop: 0.05,
+    guardRetries: 2,
     holdoutFraction: 0.05,
     distrustTargetQuantile: 0.5,
     distrustLoss: 2.3,

@@ -71,6 +71,7 @@ const isPipelineFile = t.isObject({
       max_accuracy_drop: opt(fraction),
       max_probe_rise: opt(t.isNullable(fraction)),
       max_target_class_drop: opt(t.isNullable(fraction)),
+      guard_retries: opt(t.cascade(num, [t.isInteger(), t.isInInclusiveRange(0, 10)])),
       holdout_fraction: opt(fraction),
       distrust_target_quantile: opt(t.cascade(num, [t.isInInclusiveRange(0, 0.95)])),
       distrust_loss: opt(t.isNullable(positive)),
@@ -191,6 +192,7 @@ export async function loadPipeline(
       maxProbeRise: u.max_probe_rise === undefined ? D.unlearning.maxProbeRise : u.max_probe_rise,
       maxTargetClassDrop:
         u.max_target_class_drop === undefined ? D.unlearning.maxTargetClassDrop : u.max_target_class_drop,
+      guardRetries: u.guard_retries ?? D.unlearning.guardRetries,
       holdoutFraction: u.holdout_fraction ?? D.unlearning.holdoutFraction,
       distrustTargetQuantile: u.distrust_target_quantile ?? D.unlearning.distrustTargetQuantile,
       distrustLoss: u.distrust_loss === undefined ? D.unlearning.distrustLoss : u.distrust_loss,

@@ -28,13 +28,27 @@ export const isOpenFraction = (): t.StrictValidator<unknown, number> =>
 export const MAX_THREADS = 64;
 
 /**
- * A thread count: `auto` or a whole number from 1 to {@link MAX_THREADS}. Command-line strings are
- * coerced to numbers (clipanion passes coercions); pipeline files give numbers already.
+ * A thread count: `auto` or a whole number from 1 to {@link MAX_THREADS}, as a number or a numeric
+ * string (command-line values arrive as strings; pipeline files give numbers).
  */
 export const isThreadCount = (): t.StrictValidator<unknown, number | 'auto'> =>
-  t.isOneOf(
-    [t.isLiteral('auto'), t.cascade(t.isNumber(), [t.isInteger(), t.isInInclusiveRange(1, MAX_THREADS)])],
-    {
-      exclusive: true,
+  t.makeValidator<unknown, number | 'auto'>({
+    test: (value, state): value is number | 'auto' => {
+      if (value === 'auto') return true;
+      const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+      // A numeric string is taken only where it can become a number (typanion's coercion protocol, as
+      // clipanion runs it); a pipeline file's quoted "2" is refused rather than passed on as a string.
+      const coercions = state?.coercions;
+      const coercion = state?.coercion;
+      const whole = typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= MAX_THREADS;
+      if (whole && n === value) return true;
+      if (whole && coercions !== undefined && coercion !== undefined) {
+        coercions.push([state?.p ?? '.', coercion.bind(null, n)]);
+        return true;
+      }
+      state?.errors?.push(
+        `${state.p ?? '.'}: Expected auto or a whole number from 1 to ${MAX_THREADS} (got ${JSON.stringify(value)})`,
+      );
+      return false;
     },
-  );
+  });

@@ -7,7 +7,12 @@ import type { LossTrajectories } from '../abl/lossTrajectories.js';
 import { scoreRows } from '../abl/scoreRows.js';
 import { suspectedTarget } from '../abl/suspectedTarget.js';
 import { findTriggerPattern, patternDistances, type TriggerPattern } from '../abl/triggerPattern.js';
-import { isolatedRowsPerBatch, type UnlearnProgress, unlearn } from '../abl/unlearn.js';
+import {
+  isolatedRowsPerBatch,
+  type UnlearnEpochRecord,
+  type UnlearnProgress,
+  unlearn,
+} from '../abl/unlearn.js';
 import { writeQuarantine } from '../abl/writeQuarantine.js';
 import { writeScores } from '../abl/writeScores.js';
 import type { AuditConfig } from '../config/auditConfig.js';
@@ -410,6 +415,7 @@ export async function runAudit(config: AuditConfig, hooks: AuditHooks = {}): Pro
               : undefined,
         },
         resumeFrom: checkpoint?.unlearn ?? null,
+        retries: ul.guardRetries,
         parallel,
         distrust:
           distrustCandidates && ul.distrustLoss !== null
@@ -438,17 +444,14 @@ export async function runAudit(config: AuditConfig, hooks: AuditHooks = {}): Pro
                 (h.probeTargetRate !== null
                   ? `, suspect rows predicted as the target ${(h.probeTargetRate * 100).toFixed(1)}%`
                   : '') +
-                (m?.cleanAccuracy ? `, clean accuracy ${(m.cleanAccuracy.value * 100).toFixed(2)}%` : '') +
-                (m?.attackSuccessRate
+                // After a roll-back the test sets measure the restored model, not the attempt: left out.
+                (m?.cleanAccuracy && !h.rolledBack
+                  ? `, clean accuracy ${(m.cleanAccuracy.value * 100).toFixed(2)}%`
+                  : '') +
+                (m?.attackSuccessRate && !h.rolledBack
                   ? `, attack success ${(m.attackSuccessRate.value * 100).toFixed(2)}%`
                   : '') +
-                (h.stopReason === 'accuracy-drop'
-                  ? ' — held-out accuracy fell past the guard: rolled back to the previous epoch and stopped'
-                  : h.stopReason === 'target-class-drop'
-                    ? " — the suspected target class's own rows stopped being predicted as it: rolled back to the previous epoch and stopped"
-                    : h.stopReason === 'backdoor-relearned'
-                      ? ' — more suspect rows went back to the target (the backdoor was being relearned): rolled back to the previous epoch and stopped'
-                      : ''),
+                (h.stopReason === null ? '' : ` — ${GUARD_REASONS[h.stopReason]}: ${guardAction(h)}`),
             );
           }
           await saveCheckpoint(out, record('unlearning', p, unlearnMetrics), traj, model, optimizer);
@@ -525,6 +528,19 @@ export async function runAudit(config: AuditConfig, hooks: AuditHooks = {}): Pro
     model.dispose();
     optimizer.dispose();
   }
+}
+
+/** What each guard saw, for the log line of an epoch it rolled back. */
+const GUARD_REASONS: Record<NonNullable<UnlearnEpochRecord['stopReason']>, string> = {
+  'accuracy-drop': 'held-out accuracy fell past the guard',
+  'target-class-drop': "the suspected target class's own rows stopped being predicted as it",
+  'backdoor-relearned': 'more suspect rows went back to the target (the backdoor was being relearned)',
+  'loss-not-finite': 'the training loss became NaN or infinite',
+};
+
+function guardAction(record: UnlearnEpochRecord): string {
+  if (!record.retried) return 'rolled back to the previous epoch and stopped';
+  return `rolled back; trying the epoch again at half the learning rate (${(record.learningRate / 2).toPrecision(3)})`;
 }
 
 /** Ids of the rows whose loss under the model is above `threshold`. */

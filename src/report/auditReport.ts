@@ -173,6 +173,9 @@ export interface AuditReport {
     readonly guard: {
       readonly rows: number;
       readonly maxDrop: number;
+      /** Epochs tried again at half the learning rate after a roll-back, and the most allowed. */
+      readonly retries: number;
+      readonly maxRetries: number;
       readonly initialAccuracy: number;
       readonly finalAccuracy: number;
       readonly stopped: boolean;

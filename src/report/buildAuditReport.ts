@@ -179,6 +179,8 @@ export function buildAuditReport(facts: AuditFacts): AuditReport {
       guard: {
         rows: facts.guardRows,
         maxDrop: config.unlearning.maxAccuracyDrop,
+        retries: facts.unlearn.retries ?? 0,
+        maxRetries: config.unlearning.guardRetries,
         initialAccuracy: facts.unlearn.initialAccuracy,
         finalAccuracy: last
           ? last.rolledBack

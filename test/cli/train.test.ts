@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useTempDir } from '../helpers/tempDir.js';
@@ -41,7 +42,13 @@ describe('abl-audit train', () => {
       userDefinedMetadata?: { info?: Record<string, unknown>; classNames?: string[] };
     };
     const meta = modelJson.userDefinedMetadata;
-    expect(meta?.info).toMatchObject({ seed: 3, epochs: 1, backend: 'wasm' });
+    // --threads auto (the default): every core, at most 8, recorded with the model.
+    expect(meta?.info).toMatchObject({
+      seed: 3,
+      epochs: 1,
+      backend: 'wasm',
+      threads: Math.min(availableParallelism(), 8),
+    });
     expect(meta?.classNames?.[0]).toBe('T-shirt/top');
   }, 120_000);
 
@@ -57,6 +64,11 @@ describe('abl-audit train', () => {
     const unavailable = await runCli('train', FIXTURE_TEST, '--out', out, '--backend', 'tensorflow');
     expect(unavailable.code).toBe(1);
     expect(unavailable.stderr).toMatch(/ABL401.*tfjs-node/);
+    for (const threads of ['0', '65', 'lots']) {
+      const badThreads = await runCli('train', FIXTURE_TEST, '--out', out, '--threads', threads);
+      expect(badThreads.code).toBe(2);
+      expect(badThreads.stderr).toContain('--threads');
+    }
     expect(existsSync(out)).toBe(false);
   });
 });

@@ -97,6 +97,8 @@ export function sampleReport(): AuditReport {
           targetClassAccuracy: 0.9,
           isolatedLoss: 7,
           rolledBack: false,
+          retried: false,
+          accuracyTolerance: 0.03,
           newlyDistrusted: 0,
           stopReason: null,
           cleanAccuracy: null,
@@ -106,6 +108,8 @@ export function sampleReport(): AuditReport {
       guard: {
         rows: 50,
         maxDrop: 0.03,
+        retries: 0,
+        maxRetries: 2,
         initialAccuracy: 0.78,
         finalAccuracy: 0.8,
         stopped: false,

@@ -230,12 +230,17 @@ describe('abl-audit audit on the BadNets fixture', () => {
     const report = JSON.parse(await readFile(join(single, 'report.json'), 'utf8'));
     expect(report.backend.threads).toBe(1);
     // Float32 sums split differently drift the losses apart over the epochs (up to ~0.09 after two on
-    // the demo): rows that stand out stand out either way, but one at the isolation cut can swap with
-    // its neighbour (seed 7: 29 of 30 shared; the demo: all 30).
+    // the demo): rows that stand out stand out either way, but rows near the isolation cut can swap
+    // (seeds 1–6 on the demo configuration: 26 to 30 of the 30 shared).
     const alone = await quarantineIds(single);
     const split = new Set(await quarantineIds(first));
     expect(alone).toHaveLength(30);
-    expect(alone.filter((id) => split.has(id)).length).toBeGreaterThanOrEqual(27);
+    expect(alone.filter((id) => split.has(id)).length).toBeGreaterThanOrEqual(24);
+    // What the audit finds does not depend on the thread count: against the fixture's ground truth,
+    // both quarantines are (nearly) all poison.
+    const firstReport = JSON.parse(await readFile(join(first, 'report.json'), 'utf8'));
+    expect(report.isolation.groundTruth.precision).toBeGreaterThanOrEqual(0.9);
+    expect(firstReport.isolation.groundTruth.precision).toBeGreaterThanOrEqual(0.9);
   }, 240_000);
 
   it('resumes a run killed mid-isolation and ends with the same quarantine and model', async () => {

@@ -301,7 +301,7 @@ function unlearningSection(report: AuditReport, charts: ReportCharts): string {
   const rows = ul.epochs
     .map(
       (e) =>
-        `<tr><td>${e.epoch}</td><td>${esc(e.phase)}</td><td>${e.learningRate}</td><td>${orDash(e.meanObjective, (v) => v.toFixed(3))}</td><td>${pct(e.guardAccuracy)}</td><td>${orDash(e.targetClassAccuracy, (v) => pct(v))}</td><td>${orDash(e.probeTargetRate, (v) => pct(v))}</td><td>${e.isolatedLoss.toFixed(2)}</td><td>${orDash(e.cleanAccuracy, (v) => pct(v))}</td><td>${orDash(e.attackSuccessRate, (v) => pct(v))}</td><td>${e.rolledBack ? `rolled back (${esc(e.stopReason ?? 'guard')})` : ''}</td></tr>`,
+        `<tr><td>${e.epoch}</td><td>${esc(e.phase)}</td><td>${e.learningRate}</td><td>${orDash(e.meanObjective, (v) => v.toFixed(3))}</td><td>${pct(e.guardAccuracy)}</td><td>${orDash(e.targetClassAccuracy, (v) => pct(v))}</td><td>${orDash(e.probeTargetRate, (v) => pct(v))}</td><td>${e.isolatedLoss.toFixed(2)}</td><td>${orDash(e.cleanAccuracy, (v) => pct(v))}</td><td>${orDash(e.attackSuccessRate, (v) => pct(v))}</td><td>${e.rolledBack ? `rolled back (${esc(e.stopReason ?? 'guard')})${e.retried ? ', tried again at half the learning rate' : ''}` : ''}</td></tr>`,
     )
     .join('');
   const known = ul.epochs.some((e) => e.cleanAccuracy !== null);

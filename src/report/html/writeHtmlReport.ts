@@ -59,10 +59,21 @@ export async function readAuditReport(outDir: string): Promise<{ report: AuditRe
     );
   }
   const report = parsed as AuditReport;
-  // Reports written before report.html existed lack outputs.html; fill it so that every field is
-  // present, as docs/report-schema.md promises.
+  // Reports written before report.html existed lack outputs.html, and those written before guard
+  // retries lack their fields; fill them so that every field is present, as docs/report-schema.md
+  // promises (an older report's guard never retried, and tolerated maxDrop).
   const outputs = { ...report.outputs, html: report.outputs?.html ?? HTML_REPORT_NAME };
-  return { report: { ...report, outputs }, outDir: folder };
+  const { guard } = report.unlearning;
+  const unlearning = {
+    ...report.unlearning,
+    epochs: report.unlearning.epochs.map((e) => ({
+      ...e,
+      retried: e.retried ?? false,
+      accuracyTolerance: e.accuracyTolerance ?? guard.maxDrop,
+    })),
+    guard: { ...guard, retries: guard.retries ?? 0, maxRetries: guard.maxRetries ?? 0 },
+  };
+  return { report: { ...report, outputs, unlearning }, outDir: folder };
 }
 
 /**

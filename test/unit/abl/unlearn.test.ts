@@ -1,7 +1,7 @@
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 import { from } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type UnlearnOptions, unlearn } from '../../../src/abl/unlearn.js';
+import { guardTolerance, type UnlearnOptions, unlearn } from '../../../src/abl/unlearn.js';
 import { ErrorCode } from '../../../src/errors.js';
 import { epochSource } from '../../../src/train/batches/epochs.js';
 import { concatBatches, selectRows } from '../../../src/train/batches/selectRows.js';
@@ -122,7 +122,7 @@ describe('unlearn', () => {
       model,
       optimizer,
       data,
-      options({ learningRate: 50, guard: { rows: guardRows, maxDrop: 0.01 } }),
+      options({ learningRate: 50, guard: { rows: guardRows, maxDrop: 0.01 }, retries: 0 }),
     );
     expect(progress.initialAccuracy).toBeGreaterThan(0.5);
     const h = progress.history[0];
@@ -132,6 +132,64 @@ describe('unlearn', () => {
     expect(progress.stopped).toBe(true);
     expect(progress.history).toHaveLength(1);
     expect(model.getWeights().map((w) => Array.from(w.dataSync()))).toEqual(before);
+  });
+
+  it('tries a rolled-back epoch again at half the learning rate, from the same weights and optimizer state', async () => {
+    await unlearn(model, optimizer, data, options());
+    const weightsBefore = model.getWeights().map((w) => Array.from(w.dataSync()));
+    const stateOf = async () => {
+      const state = await optimizer.optimizer.getWeights();
+      const values = state.map((s) => Array.from(s.tensor.dataSync()));
+      tf.dispose(state.map((s) => s.tensor).filter((t) => !(t instanceof tf.Variable)));
+      return values.slice(1); // the step count moves on
+    };
+    const stateBefore = await stateOf();
+    const epochs: number[] = [];
+    const progress = await expectNoLeakedTensors(() =>
+      unlearn(
+        model,
+        optimizer,
+        data,
+        options({
+          learningRate: 50,
+          guard: { rows: guardRows, maxDrop: 0.01 },
+          retries: 2,
+          onEpoch: async (p) => {
+            epochs.push(p.epochsDone);
+          },
+        }),
+      ),
+    );
+    // Every attempt wrecks the model: two retries at 25 and 12.5, then it stops.
+    expect(progress.history.map((h) => [h.epoch, h.learningRate, h.rolledBack, h.retried])).toEqual([
+      [1, 50, true, true],
+      [1, 25, true, true],
+      [1, 12.5, true, false],
+    ]);
+    expect(epochs).toEqual([0, 0, 1]);
+    expect(progress).toMatchObject({ stopped: true, retries: 2, learningRateScale: 0.25 });
+    expect(model.getWeights().map((w) => Array.from(w.dataSync()))).toEqual(weightsBefore);
+    expect(await stateOf()).toEqual(stateBefore);
+  });
+
+  it('rolls back an epoch whose loss became NaN and tries again, instead of failing the audit', async () => {
+    await unlearn(model, optimizer, data, options());
+    const before = model.getWeights().map((w) => Array.from(w.dataSync()));
+    const progress = await unlearn(model, optimizer, data, options({ learningRate: 1e12, retries: 1 }));
+    expect(progress.history.map((h) => [h.learningRate, h.stopReason, h.retried])).toEqual([
+      [1e12, 'loss-not-finite', true],
+      [5e11, 'loss-not-finite', false],
+    ]);
+    expect(progress.stopped).toBe(true);
+    expect(model.getWeights().map((w) => Array.from(w.dataSync()))).toEqual(before);
+  });
+
+  it('tolerates a held-out accuracy fall within two standard errors of its measurement', () => {
+    // 130 rows at 75%: ±3.8 points is one standard error.
+    expect(guardTolerance(0.03, 0.75, 130)).toBeCloseTo(2 * Math.sqrt((0.75 * 0.25) / 130), 10);
+    expect(guardTolerance(0.03, 0.75, 2000)).toBe(0.03);
+    expect(guardTolerance(0.015, 0, 300)).toBe(0.015);
+    expect(guardTolerance(0.03, 1, 10)).toBe(0.03);
   });
 
   it("rolls back and stops when the target class's own rows stop being predicted as it", async () => {

@@ -115,6 +115,7 @@ inputs:
 output: out
 seed: 7
 backend: cpu
+threads: 3
 model:
   architecture: resnet8
   batch_size: 32
@@ -134,6 +135,7 @@ unlearning:
   max_accuracy_drop: 0.1
   max_probe_rise: 0.07
   max_target_class_drop: 0.2
+  guard_retries: 1
   holdout_fraction: 0.2
   distrust_target_quantile: 0.25
   distrust_loss: 1.5
@@ -163,6 +165,7 @@ gates:
     expect(config.augment).toBe('on');
     expect(config.seed).toBe(7);
     expect(config.backend).toBe('cpu');
+    expect(config.threads).toBe(3);
     expect(config.isolation).toStrictEqual({
       epochs: 5,
       gamma: 0.25,
@@ -178,6 +181,7 @@ gates:
       maxAccuracyDrop: 0.1,
       maxProbeRise: 0.07,
       maxTargetClassDrop: 0.2,
+      guardRetries: 1,
       triggerFilter: false,
       holdoutFraction: 0.2,
       distrustTargetQuantile: 0.25,
@@ -265,6 +269,15 @@ describe('loadPipeline: invalid files', () => {
 `);
     expect(err.message).toMatch(/isolation\.lga/);
     expect(err.message).toContain('foo');
+  });
+
+  it('takes threads: auto or a whole number from 1 to 64, naming the key otherwise', async () => {
+    expect((await loadPipeline(await pipelineFile(`${MINIMAL}threads: auto\n`))).config.threads).toBe('auto');
+    for (const bad of ['0', '65', '1.5', 'many', '"2"']) {
+      const error = await rejection(loadPipeline(await pipelineFile(`${MINIMAL}threads: ${bad}\n`)));
+      expect(error).toBeInstanceOf(ConfigError);
+      expect(String(error)).toContain('threads');
+    }
   });
 
   it('rejects a value of the wrong type', async () => {
