@@ -220,6 +220,9 @@ export function unlearningSpec(report: AuditReport): TopLevelSpec | null {
     push(0, second, report.unlearning.guard.initialProbeRate);
   }
   for (const e of epochs) {
+    // An attempt the guard rolled back and retried is superseded by the retry's record (same epoch);
+    // its test-set measures are of the restored model anyway. The epochs table lists both.
+    if (e.retried) continue;
     push(e.epoch, first, known ? e.cleanAccuracy : e.guardAccuracy);
     push(e.epoch, second, known ? e.attackSuccessRate : e.probeTargetRate);
   }

@@ -75,6 +75,34 @@ describe('charts', () => {
     ]);
   });
 
+  it("plots a retried epoch once, with the retry's measures", () => {
+    const r = sampleReport();
+    const [epoch] = r.unlearning.epochs;
+    if (epoch === undefined) throw new Error('the sample report has an unlearning epoch');
+    const retried = {
+      ...r,
+      unlearning: {
+        ...r.unlearning,
+        epochs: [
+          {
+            ...epoch,
+            guardAccuracy: 0.6,
+            rolledBack: true,
+            retried: true,
+            stopReason: 'accuracy-drop' as const,
+          },
+          epoch,
+        ],
+      },
+    };
+    const values = valuesOf<{ epoch: number; metric: string; value: number }>(unlearningSpec(retried));
+    const heldOut = values.filter((v) => v.metric === 'held-out accuracy (guard)');
+    expect(heldOut).toEqual([
+      { epoch: 0, metric: 'held-out accuracy (guard)', value: 0.78 },
+      { epoch: 1, metric: 'held-out accuracy (guard)', value: 0.8 },
+    ]);
+  });
+
   it('names only the measures that exist in the unlearning legend', () => {
     const r = sampleReport();
     const noProbe = {
