@@ -210,6 +210,31 @@ export function stockKernel(kernelName: string): tf.KernelConfig | undefined {
 }
 
 /**
+ * The config of a wasm kernel that replaces a stock one: registered under the stock kernel's name, and
+ * set up by running the stock kernel's own set-up, which binds the wasm functions the cases it hands
+ * back (through {@link runStockKernel}) need.
+ *
+ * @example
+ * ```ts
+ * export const sumConfig = replacementKernel(tf.Sum, (args) => runStockKernel(tf.Sum, args));
+ * ```
+ * @see runStockKernel
+ * @param kernelName - the tfjs kernel name.
+ * @param kernelFunc - the replacement.
+ * @returns the config `registerWasmKernels` registers.
+ */
+export function replacementKernel(kernelName: string, kernelFunc: tf.KernelFunc): tf.KernelConfig {
+  return {
+    kernelName,
+    backendName: 'wasm',
+    setupFunc: (backend) => {
+      stockKernel(kernelName)?.setupFunc?.(backend);
+    },
+    kernelFunc,
+  };
+}
+
+/**
  * Hands a kernel call to the stock wasm kernel one of ours replaced (the cases ours does not cover).
  *
  * @example

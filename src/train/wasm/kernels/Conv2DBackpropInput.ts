@@ -5,10 +5,10 @@ import {
   asWasmBackend,
   disposeIntermediate,
   type KernelAttrs,
+  replacementKernel,
   runStockKernel,
   runWasmKernel,
   shape4,
-  stockKernel,
 } from '../kernelUtils.js';
 
 /**
@@ -29,15 +29,9 @@ import {
  * ```
  * @see registerWasmKernels
  */
-export const conv2DBackpropInputConfig: tf.KernelConfig = {
-  kernelName: tf.Conv2DBackpropInput,
-  backendName: 'wasm',
-  // tfjs runs set-up functions when a backend starts. The stock kernel's set-up binds its wasm
-  // function; once ours has replaced it, only ours is called, so it must pass the call on.
-  setupFunc: (backend) => {
-    stockKernel(tf.Conv2DBackpropInput)?.setupFunc?.(backend);
-  },
-  kernelFunc: (args) => {
+export const conv2DBackpropInputConfig: tf.KernelConfig = replacementKernel(
+  tf.Conv2DBackpropInput,
+  (args) => {
     const { inputs, backend, attrs } = args;
     const wasm = asWasmBackend(backend);
     const { dy, filter } = inputs;
@@ -83,7 +77,7 @@ export const conv2DBackpropInputConfig: tf.KernelConfig = {
       if (spread !== dy) disposeIntermediate(wasm, spread);
     }
   },
-};
+);
 
 /** The equivalent forward convolution: `dy` spread by `stride`, then padded [before, after]. */
 interface ConvolutionPlan {

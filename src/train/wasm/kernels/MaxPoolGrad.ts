@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { ErrorCode, TrainError } from '../../../errors.js';
-import { asWasmBackend, shape4, stockKernel } from '../kernelUtils.js';
+import { asWasmBackend, replacementKernel, shape4 } from '../kernelUtils.js';
 
 /**
  * The gradient of 2-D max pooling on the wasm backend, as one pass over the pooling windows.
@@ -18,13 +18,9 @@ import { asWasmBackend, shape4, stockKernel } from '../kernelUtils.js';
  * ```
  * @see registerWasmKernels
  */
-export const maxPoolGradConfig: tf.KernelConfig = {
-  kernelName: tf.MaxPoolGrad,
-  backendName: 'wasm',
-  setupFunc: (backend) => {
-    stockKernel(tf.MaxPoolGrad)?.setupFunc?.(backend);
-  },
-  kernelFunc: ({ inputs, backend, attrs }) => {
+export const maxPoolGradConfig: tf.KernelConfig = replacementKernel(
+  tf.MaxPoolGrad,
+  ({ inputs, backend, attrs }) => {
     const wasm = asWasmBackend(backend);
     const { dy, input } = inputs;
     if (dy === undefined || input === undefined) {
@@ -48,7 +44,7 @@ export const maxPoolGradConfig: tf.KernelConfig = {
     scatterMaxGradients(x, g, out, info);
     return dx;
   },
-};
+);
 
 /** Pool geometry, as `computePool2DInfo` gives it. */
 type PoolInfo = tf.backend_util.Conv2DInfo;

@@ -3,9 +3,9 @@ import { ErrorCode, TrainError } from '../../../errors.js';
 import {
   asWasmBackend,
   disposeIntermediate,
+  replacementKernel,
   runStockKernel,
   runWasmKernel,
-  stockKernel,
 } from '../kernelUtils.js';
 
 /**
@@ -27,49 +27,41 @@ import {
  * ```
  * @see registerWasmKernels
  */
-export const sumConfig: tf.KernelConfig = {
-  kernelName: tf.Sum,
-  backendName: 'wasm',
-  // The stock kernel's set-up binds its wasm function, which the cases it keeps need.
-  setupFunc: (backend) => {
-    stockKernel(tf.Sum)?.setupFunc?.(backend);
-  },
-  kernelFunc: (args) => {
-    const { inputs, backend, attrs } = args;
-    const wasm = asWasmBackend(backend);
-    const { x } = inputs;
-    if (x === undefined) throw new TrainError(ErrorCode.KernelUnsupported, 'Sum needs input x');
-    const { axis, keepDims } = (attrs ?? {}) as unknown as tf.SumAttrs;
-    const spatial = spatialSum(x, axis);
-    if (spatial === null) return runStockKernel(tf.Sum, args);
-    const [n, h, w, c] = x.shape as [number, number, number, number];
-    const intermediates: tf.TensorInfo[] = [];
-    const run = (name: string, kernelInputs: Record<string, tf.TensorInfo>, kernelAttrs: tf.NamedAttrMap) => {
-      const out = runWasmKernel(name, wasm, kernelInputs, kernelAttrs);
-      intermediates.push(out);
-      return out;
-    };
-    try {
-      const pooled = run(tf.AvgPool, { x }, { filterSize: [h, w], strides: [1, 1], pad: 'valid' });
-      const size = run(tf.Fill, {}, { shape: [], value: h * w, dtype: 'float32' });
-      const perImage = run(tf.Multiply, { a: pooled, b: size }, {});
-      if (!spatial.overBatch) {
-        return runWasmKernel(tf.Reshape, wasm, { x: perImage }, { shape: keepDims ? [n, 1, 1, c] : [n, c] });
-      }
-      const rows = run(tf.Reshape, { x: perImage }, { shape: [n, c] });
-      const total = runStockKernel(tf.Sum, {
-        inputs: { x: rows },
-        backend,
-        attrs: { axis: [0], keepDims: false },
-      });
-      if (Array.isArray(total) || !keepDims) return total;
-      intermediates.push(total);
-      return runWasmKernel(tf.Reshape, wasm, { x: total }, { shape: [1, 1, 1, c] });
-    } finally {
-      disposeIntermediate(wasm, ...intermediates);
+export const sumConfig: tf.KernelConfig = replacementKernel(tf.Sum, (args) => {
+  const { inputs, backend, attrs } = args;
+  const wasm = asWasmBackend(backend);
+  const { x } = inputs;
+  if (x === undefined) throw new TrainError(ErrorCode.KernelUnsupported, 'Sum needs input x');
+  const { axis, keepDims } = (attrs ?? {}) as unknown as tf.SumAttrs;
+  const spatial = spatialSum(x, axis);
+  if (spatial === null) return runStockKernel(tf.Sum, args);
+  const [n, h, w, c] = x.shape as [number, number, number, number];
+  const intermediates: tf.TensorInfo[] = [];
+  const run = (name: string, kernelInputs: Record<string, tf.TensorInfo>, kernelAttrs: tf.NamedAttrMap) => {
+    const out = runWasmKernel(name, wasm, kernelInputs, kernelAttrs);
+    intermediates.push(out);
+    return out;
+  };
+  try {
+    const pooled = run(tf.AvgPool, { x }, { filterSize: [h, w], strides: [1, 1], pad: 'valid' });
+    const size = run(tf.Fill, {}, { shape: [], value: h * w, dtype: 'float32' });
+    const perImage = run(tf.Multiply, { a: pooled, b: size }, {});
+    if (!spatial.overBatch) {
+      return runWasmKernel(tf.Reshape, wasm, { x: perImage }, { shape: keepDims ? [n, 1, 1, c] : [n, c] });
     }
-  },
-};
+    const rows = run(tf.Reshape, { x: perImage }, { shape: [n, c] });
+    const total = runStockKernel(tf.Sum, {
+      inputs: { x: rows },
+      backend,
+      attrs: { axis: [0], keepDims: false },
+    });
+    if (Array.isArray(total) || !keepDims) return total;
+    intermediates.push(total);
+    return runWasmKernel(tf.Reshape, wasm, { x: total }, { shape: [1, 1, 1, c] });
+  } finally {
+    disposeIntermediate(wasm, ...intermediates);
+  }
+});
 
 /**
  * Whether a sum is over H and W of a float32 NHWC tensor (`overBatch`: and over N too); null for any
