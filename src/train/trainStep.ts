@@ -97,9 +97,7 @@ export function trainStep(
   // ResNet-8, measured on wasm); measured on the CPU backends only, so the native ones keep tfjs's.
   if (tf.getBackend() === 'wasm' || tf.getBackend() === 'cpu') trainingBatchNorm(model);
   const trainable = model.trainableWeights;
-  // LayerVariable.read() is typed as a Tensor but is the tf.Variable the layer owns; the gradient
-  // functions need it as a Variable.
-  const variables = trainable.map((w) => w.read() as tf.Variable);
+  const variables = trainableVariables(model);
   const decayed = new Map<string, tf.Variable>();
   if (weightDecay > 0) {
     trainable.forEach((w, i) => {
@@ -149,6 +147,23 @@ export function trainStep(
   return perExample
     ? { loss, rows: batch.ids.length, ids: batch.ids, perExample }
     : { loss, rows: batch.ids.length, ids: batch.ids };
+}
+
+/**
+ * The model's trainable weights as the `tf.Variable`s gradients are taken with respect to, in
+ * `model.trainableWeights` order.
+ *
+ * @example
+ * ```ts
+ * const { grads } = tf.variableGrads(() => loss(model), trainableVariables(model));
+ * ```
+ * @param model - the model.
+ * @returns its trainable variables.
+ */
+export function trainableVariables(model: tf.LayersModel): tf.Variable[] {
+  // LayerVariable.read() is typed as a Tensor but is the tf.Variable the layer owns; the gradient
+  // functions need it as a Variable.
+  return model.trainableWeights.map((w) => w.read() as tf.Variable);
 }
 
 /**

@@ -5,6 +5,7 @@ import { describeError, ErrorCode, TrainError, UsageError } from '../../errors.j
 import { type InferenceOutputs, inferenceOutputs } from '../inferenceOutputs.js';
 import { type Objective, perExampleCrossEntropy } from '../losses.js';
 import { type BatchNormReduction, trainingBatchNorm, widestBatchNorm } from '../trainingBatchNorm.js';
+import { trainableVariables } from '../trainStep.js';
 import type { BackendName, TrainBatch } from '../types.js';
 import { dataParallelSupport } from './dataParallelSupport.js';
 import {
@@ -16,7 +17,7 @@ import {
   MAX_REPLICAS,
   ReplicaChannel,
 } from './replicaChannel.js';
-import { sizeOf, trainableVariables, writeWeights } from './replicaWork.js';
+import { shardTensors, sizeOf, writeWeights } from './replicaWork.js';
 import type { ReplicaMessage, ReplicaWorkerData, RowsMessage } from './replicaWorker.js';
 import { startWorker } from './startWorker.js';
 
@@ -265,7 +266,7 @@ class ReplicaGroup implements DataParallel {
     reduction.rows = n;
     reduction.reducer = channel;
     try {
-      const { x, y } = this.ownShard(batch, end0);
+      const { x, y } = shardTensors(batch, 0, end0, this.imageShape);
       const { grads } = tf.variableGrads(() => {
         const losses = perExampleCrossEntropy(this.model.apply(x, { training: true }) as tf.Tensor2D, y);
         rows.losses.set(losses.dataSync(), 0);
@@ -307,7 +308,7 @@ class ReplicaGroup implements DataParallel {
     const rows = this.channel.rows;
     try {
       const own = tf.tidy(() => {
-        const { x, y } = this.ownShard(batch, end0);
+        const { x, y } = shardTensors(batch, 0, end0, this.imageShape);
         return inferenceOutputs(this.model, x, y);
       });
       this.channel.barrier();
@@ -378,18 +379,6 @@ class ReplicaGroup implements DataParallel {
     Atomics.add(control, Control.Sequence, 1);
     Atomics.notify(control, Control.Sequence);
     return [end0];
-  }
-
-  /** The calling thread's shard, straight from the batch; call inside `tf.tidy`. */
-  private ownShard(batch: TrainBatch, end: number): { x: tf.Tensor4D; y: tf.Tensor1D } {
-    return {
-      x: tf.tensor4d(
-        new Float32Array(batch.images.subarray(0, end * this.imageBytes)),
-        [end, ...this.imageShape],
-        'float32',
-      ),
-      y: tf.tensor1d(batch.labels.subarray(0, end), 'int32'),
-    };
   }
 
   /** Replaces the row buffers with larger ones and waits until every worker has switched. */

@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { inferenceOutputs } from '../inferenceOutputs.js';
 import { perExampleCrossEntropy } from '../losses.js';
 import type { BatchNormReduction } from '../trainingBatchNorm.js';
-import { Control, type ReplicaChannel, type RowViews } from './replicaChannel.js';
+import { trainableVariables } from '../trainStep.js';
+import { Control, type ReplicaChannel } from './replicaChannel.js';
 
 /*
  * The parts of a data-parallel command that every replica runs the same way, replica 0 (the calling
@@ -39,15 +40,12 @@ export function readWeights(model: tf.LayersModel, source: Float32Array): void {
   }
 }
 
-/** The trainable weights as the `tf.Variable`s gradients are taken with respect to. */
-export function trainableVariables(model: tf.LayersModel): tf.Variable[] {
-  // LayerVariable.read() is typed as a Tensor but is the tf.Variable the layer owns.
-  return model.trainableWeights.map((w) => w.read() as tf.Variable);
-}
-
-/** Rows `[start, end)` of the shared row buffers as model inputs; call inside `tf.tidy`. */
+/**
+ * Rows `[start, end)` of a batch's pixels and labels (the shared row buffers', or the batch's own on
+ * the calling thread) as model inputs; call inside `tf.tidy`.
+ */
 export function shardTensors(
-  rows: RowViews,
+  rows: { readonly images: Uint8Array; readonly labels: Int32Array },
   start: number,
   end: number,
   imageShape: readonly [number, number, number],
