@@ -280,6 +280,17 @@ describe('loadPipeline: invalid files', () => {
     }
   });
 
+  it('takes unlearning.guard_retries from 0 to 10, naming the key otherwise', async () => {
+    const retries = async (value: string) =>
+      loadPipeline(await pipelineFile(`${MINIMAL}unlearning:\n  guard_retries: ${value}\n`));
+    expect((await retries('0')).config.unlearning.guardRetries).toBe(0);
+    for (const bad of ['-1', '1.5', '11', 'twice']) {
+      const error = await rejection(retries(bad));
+      expect(error).toBeInstanceOf(ConfigError);
+      expect(String(error)).toContain('unlearning.guard_retries');
+    }
+  });
+
   it('rejects a value of the wrong type', async () => {
     const err = await configError(`${MINIMAL}model:
   batch_size: "64"
