@@ -48,9 +48,7 @@ export async function saveTrainingState(
     chunks.push(new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength));
     entries.push({ name, shape: tensor.shape, dtype });
   }
-  // getWeights returns the optimizer's own state variables (dispose them and training breaks) plus a
-  // fresh step-count scalar, which is ours to free.
-  tf.dispose(optimizerTensors.map((t) => t.tensor).filter((t) => !(t instanceof tf.Variable)));
+  freeStepCount(optimizerTensors);
   const bytes = chunks.reduce((s, c) => s + c.byteLength, 0);
   const buffer = Buffer.concat(chunks);
   await writeFileAtomically(join(folder, STATE_BIN), buffer);
@@ -114,4 +112,48 @@ export async function loadTrainingState(
   const state = manifest.optimizer.map((e) => ({ name: e.name, tensor: read(e) }));
   await optimizer.optimizer.setWeights(state);
   tf.dispose(state.map((s) => s.tensor));
+}
+
+/** An optimizer's state as `getWeights` gives it: named tensors. */
+type OptimizerState = Awaited<ReturnType<tf.Optimizer['getWeights']>>;
+
+/**
+ * Frees what an optimizer's `getWeights` made for the caller: a fresh step-count scalar. The rest are
+ * the optimizer's own state variables (dispose them and training breaks).
+ */
+function freeStepCount(state: OptimizerState): void {
+  tf.dispose(state.map((s) => s.tensor).filter((t) => !(t instanceof tf.Variable)));
+}
+
+/**
+ * Copies of the optimizer's state (momentum buffers, Adam's moments, its step count), in memory: what
+ * {@link restoreOptimizer} puts back when an unlearning epoch is rolled back. The caller frees them.
+ *
+ * @param optimizer - the optimizer.
+ * @returns the copies.
+ */
+export async function snapshotOptimizer(optimizer: TrainOptimizer): Promise<OptimizerState> {
+  const state = await optimizer.optimizer.getWeights();
+  const copies = state.map(({ name, tensor }) => ({ name, tensor: tensor.clone() }));
+  freeStepCount(state);
+  return copies;
+}
+
+/**
+ * Puts a {@link snapshotOptimizer} state back, into the optimizer's own variables. (tfjs's `setWeights`
+ * would make new variables without freeing the current ones, and its `dispose` also frees the
+ * momentum constant.) The step count is not restored: SGD does not use it; Adam's bias correction
+ * continues from the rolled-back attempt's steps.
+ *
+ * @param optimizer - the optimizer.
+ * @param state - its snapshot (not freed here).
+ */
+export async function restoreOptimizer(optimizer: TrainOptimizer, state: OptimizerState): Promise<void> {
+  const live = await optimizer.optimizer.getWeights();
+  const saved = new Map(state.map((s) => [s.name, s.tensor]));
+  for (const { name, tensor } of live) {
+    // A buffer the attempt created (its first step) did not exist before it: zeros, as tfjs starts one.
+    if (tensor instanceof tf.Variable) tf.tidy(() => tensor.assign(saved.get(name) ?? tf.zerosLike(tensor)));
+  }
+  freeStepCount(live);
 }

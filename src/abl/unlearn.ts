@@ -15,6 +15,7 @@ import type { StepResult } from '../train/trainStep.js';
 import type { TrainBatch } from '../train/types.js';
 import { deriveSeed, mulberry32, shuffleInPlace } from '../util/random.js';
 import { ggaObjective } from './ggaObjective.js';
+import { restoreOptimizer, snapshotOptimizer } from './trainingState.js';
 
 /**
  * How the cleaned model is made after isolation:
@@ -489,37 +490,4 @@ async function sharePredictedAs(
 ): Promise<number> {
   const records = await scoreBatch(model, rows, scoring);
   return records.filter((r) => r.predicted === label).length / records.length;
-}
-
-/** An optimizer's state as `getWeights` gives it: named tensors. */
-type OptimizerState = Awaited<ReturnType<tf.Optimizer['getWeights']>>;
-
-/** Copies of the optimizer's state (momentum buffers, Adam's moments, its step count). */
-async function snapshotOptimizer(optimizer: TrainOptimizer): Promise<OptimizerState> {
-  const state = await optimizer.optimizer.getWeights();
-  // getWeights returns the optimizer's own variables (kept) and a fresh step-count scalar (ours).
-  const copies = state.map(({ name, tensor }) => ({ name, tensor: tensor.clone() }));
-  tf.dispose(state.map((s) => s.tensor).filter((t) => !(t instanceof tf.Variable)));
-  return copies;
-}
-
-/**
- * Puts a {@link snapshotOptimizer} state back, into the optimizer's own variables. (tfjs's `setWeights`
- * would make new variables without freeing the current ones, and its `dispose` also frees the
- * momentum constant.) The step count is not restored: SGD does not use it; Adam's bias correction
- * continues from the rolled-back attempt's steps.
- */
-async function restoreOptimizer(optimizer: TrainOptimizer, state: OptimizerState): Promise<void> {
-  const live = await optimizer.optimizer.getWeights();
-  const saved = new Map(state.map((s) => [s.name, s.tensor]));
-  for (const { name, tensor } of live) {
-    const value = saved.get(name);
-    if (tensor instanceof tf.Variable) {
-      // A buffer the attempt created (its first step) did not exist before it: zeros, as tfjs starts one.
-      if (value !== undefined) tensor.assign(value);
-      else tf.tidy(() => tensor.assign(tf.zerosLike(tensor)));
-    } else {
-      tensor.dispose();
-    }
-  }
 }
