@@ -1,22 +1,14 @@
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  type Data,
-  Field,
-  Float32,
-  Float64,
-  Int32,
-  makeData,
-  RecordBatch,
-  Schema,
-  Struct,
-} from 'apache-arrow';
-import { createExampleDecoder } from '../data/decodeExamples.js';
+import type { RecordBatch, Schema } from 'apache-arrow';
+import { createExampleDecoder, type ExampleDecoder } from '../data/decodeExamples.js';
+import type { ExampleBatch } from '../data/exampleBatch.js';
 import type { ColumnOverrides } from '../data/inferColumns.js';
 import { DataError, describeError, ErrorCode, IoError } from '../errors.js';
+import { column, columnsOf, float32Data, float64Data, int32Data, recordBatchOf } from '../io/arrowColumns.js';
 import { temporaryPathFor } from '../io/atomicWrite.js';
 import { openParquetWriter, type ParquetWriter } from '../io/openParquetWriter.js';
-import { iterateDataset } from '../io/readDataset.js';
+import { iterateDataset, type SourceBatch } from '../io/readDataset.js';
 
 /** Columns the audit adds to every row of the quarantine and clean partitions. */
 export const ABL_COLUMNS = ['abl_loss', 'abl_score', 'abl_rank'] as const;
@@ -42,6 +34,11 @@ export interface RowVerdicts {
 export interface WriteQuarantineOptions extends ColumnOverrides {
   /** Called with rows done so far. */
   readonly onProgress?: (rows: number) => void;
+  /**
+   * Called with every decoded batch and its rows' indices (in the first pass's order) before they are
+   * written: the place to compute anything else from the same pass (the report's figures).
+   */
+  readonly onRows?: (examples: ExampleBatch, indices: readonly number[], batch: RecordBatch) => void;
 }
 
 /** What {@link writeQuarantine} wrote. */
@@ -92,128 +89,197 @@ export async function writeQuarantine(
   verdicts: RowVerdicts,
   options: WriteQuarantineOptions = {},
 ): Promise<QuarantineSummary> {
-  const folders = { quarantine: join(out, 'quarantine'), clean: join(out, 'clean') };
-  const temp = {
-    quarantine: temporaryPathFor(folders.quarantine),
-    clean: temporaryPathFor(folders.clean),
-  };
-  const decoder = createExampleDecoder({ ...options, source: input });
-  const fileIndex = new Map<string, number>();
-  const writers = new Map<string, ParquetWriter>();
-  const files: Record<Partition, string[]> = { quarantine: [], clean: [] };
-  const perSource: { file: string; rows: number; quarantined: number }[] = [];
-  const seen = new Uint8Array(verdicts.rank.length);
-  let groundTruth: Uint8Array | null = new Uint8Array(verdicts.rank.length);
-  let rows = 0;
-  let quarantined = 0;
+  const pass = startPass(input, out, verdicts, options);
   try {
     // Both folders exist even when one stays empty, so readers can always glob them.
-    for (const part of PARTITIONS) await mkdir(temp[part], { recursive: true });
+    for (const part of PARTITIONS) await mkdir(pass.temp[part], { recursive: true });
     for await (const sb of iterateDataset(input)) {
-      const examples = decoder.decode(sb);
+      const examples = pass.decoder.decode(sb);
       if (!examples) continue;
-      let f = fileIndex.get(sb.file.path);
-      if (f === undefined) {
-        f = fileIndex.size;
-        fileIndex.set(sb.file.path, f);
-        perSource.push({ file: sb.file.path, rows: 0, quarantined: 0 });
-      }
-      const source = perSource[f] as (typeof perSource)[number];
-      const indices = examples.ids.map((id, i) => {
-        const index = verdicts.index.get(id);
-        if (index === undefined || seen[index]) {
-          throw new DataError(
-            ErrorCode.SchemaMismatch,
-            index === undefined
-              ? `the dataset changed during the audit: row id '${id}' was not in the scored data`
-              : `the dataset changed during the audit: row id '${id}' appears twice`,
-            { location: { file: sb.file.path, row: sb.rowOffset + i } },
-          );
-        }
-        seen[index] = 1;
-        return index;
-      });
-      const truth = sb.batch.getChild(GROUND_TRUTH_COLUMN);
-      if (truth && String(truth.type) === 'Bool' && groundTruth) {
-        indices.forEach((index, i) => {
-          (groundTruth as Uint8Array)[index] = truth.get(i) === true ? 1 : 0;
-        });
-      } else groundTruth = null;
-      const withScores = addScoreColumns(sb.batch, indices, verdicts);
-      // Runs of consecutive rows bound for the same partition, written as slices of the batch.
-      let start = 0;
-      while (start < indices.length) {
-        const part: Partition =
-          (verdicts.rank[indices[start] as number] as number) < verdicts.isolated ? 'quarantine' : 'clean';
-        let end = start + 1;
-        while (
-          end < indices.length &&
-          (verdicts.rank[indices[end] as number] as number) < verdicts.isolated === (part === 'quarantine')
-        )
-          end++;
-        const key = `${part}/${f}`;
-        let writer = writers.get(key);
-        if (!writer) {
-          const name = `part-${String(f).padStart(5, '0')}.parquet`;
-          writer = openParquetWriter(join(temp[part], name), withScores.schema);
-          writers.set(key, writer);
-          files[part].push(`${part}/${name}`);
-        }
-        await writer.write(withScores.slice(start, end));
-        if (part === 'quarantine') {
-          quarantined += end - start;
-          source.quarantined += end - start;
-        }
-        start = end;
-      }
-      rows += indices.length;
-      source.rows += indices.length;
-      options.onProgress?.(rows);
+      await quarantineBatch(pass, sb, examples);
+      options.onProgress?.(pass.rows);
     }
-    decoder.finish();
-    if (rows !== verdicts.rank.length) {
-      throw new DataError(
-        ErrorCode.SchemaMismatch,
-        `the dataset changed during the audit: ${verdicts.rank.length} rows were scored, ${rows} read now`,
-        { location: { file: input } },
-      );
-    }
-    for (const writer of writers.values()) await writer.close();
-    for (const part of PARTITIONS) await replaceFolder(temp[part], folders[part]);
+    await finishPass(pass);
   } catch (error) {
-    await Promise.all([...writers.values()].map((w) => w.abort().catch(() => undefined)));
-    await Promise.all(PARTITIONS.map((p) => rm(temp[p], { recursive: true, force: true })));
+    await abortPass(pass);
     throw error;
   }
+  const { rows, quarantined, files, perSource, groundTruth } = pass;
   return { rows, quarantined, clean: rows - quarantined, files, perSource, groundTruth };
+}
+
+/** What the pass carries from one batch to the next. */
+interface QuarantinePass {
+  readonly input: string;
+  readonly verdicts: RowVerdicts;
+  readonly decoder: ExampleDecoder;
+  readonly onRows: WriteQuarantineOptions['onRows'];
+  /** The partitions' final folders, and the temporary ones they are built in. */
+  readonly folders: Readonly<Record<Partition, string>>;
+  readonly temp: Readonly<Record<Partition, string>>;
+  /** Index of each source file, in reading order: it numbers the file's parts. */
+  readonly fileIndex: Map<string, number>;
+  /** Open part writers, by `partition/file index`. */
+  readonly writers: Map<string, ParquetWriter>;
+  readonly files: Record<Partition, string[]>;
+  readonly perSource: { file: string; rows: number; quarantined: number }[];
+  /** 1 for each scored row read so far, by row index: a row read twice means the data changed. */
+  readonly seen: Uint8Array;
+  groundTruth: Uint8Array | null;
+  rows: number;
+  quarantined: number;
+}
+
+function startPass(
+  input: string,
+  out: string,
+  verdicts: RowVerdicts,
+  options: WriteQuarantineOptions,
+): QuarantinePass {
+  const folders = { quarantine: join(out, 'quarantine'), clean: join(out, 'clean') };
+  return {
+    input,
+    verdicts,
+    decoder: createExampleDecoder({ ...options, source: input }),
+    onRows: options.onRows,
+    folders,
+    temp: { quarantine: temporaryPathFor(folders.quarantine), clean: temporaryPathFor(folders.clean) },
+    fileIndex: new Map(),
+    writers: new Map(),
+    files: { quarantine: [], clean: [] },
+    perSource: [],
+    seen: new Uint8Array(verdicts.rank.length),
+    groundTruth: new Uint8Array(verdicts.rank.length),
+    rows: 0,
+    quarantined: 0,
+  };
+}
+
+/** The per-batch step: checks the batch's rows against the first pass and writes each to its partition. */
+async function quarantineBatch(pass: QuarantinePass, sb: SourceBatch, examples: ExampleBatch): Promise<void> {
+  const f = sourceIndex(pass, sb.file.path);
+  const source = pass.perSource[f] as (typeof pass.perSource)[number];
+  const indices = scoredRows(pass, sb, examples.ids);
+  recordGroundTruth(pass, sb.batch, indices);
+  pass.onRows?.(examples, indices, sb.batch);
+  const withScores = addScoreColumns(sb.batch, indices, pass.verdicts);
+  for (const [part, start, end] of partitionRuns(indices, pass.verdicts)) {
+    await writerFor(pass, part, f, withScores.schema).write(withScores.slice(start, end));
+    if (part === 'quarantine') {
+      pass.quarantined += end - start;
+      source.quarantined += end - start;
+    }
+  }
+  pass.rows += indices.length;
+  source.rows += indices.length;
+}
+
+/** The index of a source file, numbering it (and starting its counts) the first time it is seen. */
+function sourceIndex(pass: QuarantinePass, file: string): number {
+  let f = pass.fileIndex.get(file);
+  if (f === undefined) {
+    f = pass.fileIndex.size;
+    pass.fileIndex.set(file, f);
+    pass.perSource.push({ file, rows: 0, quarantined: 0 });
+  }
+  return f;
+}
+
+/** The first pass's row index of each id, marking them seen; fails on an unknown or repeated id. */
+function scoredRows(pass: QuarantinePass, sb: SourceBatch, ids: readonly string[]): number[] {
+  return ids.map((id, i) => {
+    const index = pass.verdicts.index.get(id);
+    if (index === undefined || pass.seen[index]) {
+      throw new DataError(
+        ErrorCode.SchemaMismatch,
+        index === undefined
+          ? `the dataset changed during the audit: row id '${id}' was not in the scored data`
+          : `the dataset changed during the audit: row id '${id}' appears twice`,
+        { location: { file: sb.file.path, row: sb.rowOffset + i } },
+      );
+    }
+    pass.seen[index] = 1;
+    return index;
+  });
+}
+
+/** Copies the batch's ground-truth column into the pass's; a batch without one drops it for good. */
+function recordGroundTruth(pass: QuarantinePass, batch: RecordBatch, indices: readonly number[]): void {
+  const truth = batch.getChild(GROUND_TRUTH_COLUMN);
+  const groundTruth = pass.groundTruth;
+  if (truth && String(truth.type) === 'Bool' && groundTruth) {
+    indices.forEach((index, i) => {
+      groundTruth[index] = truth.get(i) === true ? 1 : 0;
+    });
+  } else pass.groundTruth = null;
+}
+
+/**
+ * Runs of consecutive rows bound for the same partition, as `[partition, start, end)`: each run is
+ * written as one slice of the batch.
+ */
+function* partitionRuns(indices: readonly number[], v: RowVerdicts): Generator<[Partition, number, number]> {
+  const isQuarantined = (i: number) => (v.rank[indices[i] as number] as number) < v.isolated;
+  let start = 0;
+  while (start < indices.length) {
+    const quarantined = isQuarantined(start);
+    let end = start + 1;
+    while (end < indices.length && isQuarantined(end) === quarantined) end++;
+    yield [quarantined ? 'quarantine' : 'clean', start, end];
+    start = end;
+  }
+}
+
+/** The writer of a source file's part in a partition, opened the first time a row goes there. */
+function writerFor(pass: QuarantinePass, part: Partition, f: number, schema: Schema): ParquetWriter {
+  const key = `${part}/${f}`;
+  let writer = pass.writers.get(key);
+  if (!writer) {
+    const name = `part-${String(f).padStart(5, '0')}.parquet`;
+    writer = openParquetWriter(join(pass.temp[part], name), schema);
+    pass.writers.set(key, writer);
+    pass.files[part].push(`${part}/${name}`);
+  }
+  return writer;
+}
+
+/** Checks that every scored row was read, closes the parts and moves both partitions into place. */
+async function finishPass(pass: QuarantinePass): Promise<void> {
+  pass.decoder.finish();
+  if (pass.rows !== pass.verdicts.rank.length) {
+    throw new DataError(
+      ErrorCode.SchemaMismatch,
+      `the dataset changed during the audit: ${pass.verdicts.rank.length} rows were scored, ${pass.rows} read now`,
+      { location: { file: pass.input } },
+    );
+  }
+  for (const writer of pass.writers.values()) await writer.close();
+  for (const part of PARTITIONS) await replaceFolder(pass.temp[part], pass.folders[part]);
+}
+
+/** Drops every part and temporary folder; the previous partitions stay as they were. */
+async function abortPass(pass: QuarantinePass): Promise<void> {
+  await Promise.all([...pass.writers.values()].map((w) => w.abort().catch(() => undefined)));
+  await Promise.all(PARTITIONS.map((p) => rm(pass.temp[p], { recursive: true, force: true })));
 }
 
 /** The batch with `abl_loss`, `abl_score` and `abl_rank` appended (original schema metadata kept). */
 function addScoreColumns(batch: RecordBatch, indices: readonly number[], v: RowVerdicts): RecordBatch {
-  const n = indices.length;
-  const loss = Float32Array.from(indices, (i) => v.loss[i] as number);
-  const score = Float64Array.from(indices, (i) => v.score[i] as number);
-  const rank = Int32Array.from(indices, (i) => v.rank[i] as number);
-  const added: [string, Float32 | Float64 | Int32, Float32Array | Float64Array | Int32Array][] = [
-    ['abl_loss', new Float32(), loss],
-    ['abl_score', new Float64(), score],
-    ['abl_rank', new Int32(), rank],
+  const added = [
+    column('abl_loss', float32Data(Float32Array.from(indices, (i) => v.loss[i] as number))),
+    column('abl_score', float64Data(Float64Array.from(indices, (i) => v.score[i] as number))),
+    column('abl_rank', int32Data(Int32Array.from(indices, (i) => v.rank[i] as number))),
   ];
-  const fields = [...batch.schema.fields];
-  const children: Data[] = [...batch.data.children];
-  for (const [name, type, values] of added) {
-    if (fields.some((f) => f.name === name)) {
+  for (const { field } of added) {
+    if (batch.schema.fields.some((f) => f.name === field.name)) {
       throw new DataError(
         ErrorCode.SchemaMismatch,
-        `the input already has a column '${name}' (an audit output?); audit the original data instead`,
-        { location: { column: name } },
+        `the input already has a column '${field.name}' (an audit output?); audit the original data instead`,
+        { location: { column: field.name } },
       );
     }
-    fields.push(new Field(name, type, false));
-    children.push(makeData({ type, length: n, nullCount: 0, data: values } as never) as Data);
   }
-  const schema = new Schema(fields, batch.schema.metadata);
-  return new RecordBatch(schema, makeData({ type: new Struct(fields), length: n, nullCount: 0, children }));
+  return recordBatchOf([...columnsOf(batch), ...added], batch.schema.metadata);
 }
 
 /** Moves a finished temporary folder into place, replacing the old one. */

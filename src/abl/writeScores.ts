@@ -1,17 +1,12 @@
 import {
-  Bool,
-  type Data,
-  Field,
-  Float32,
-  Float64,
-  Int32,
-  makeData,
-  RecordBatch,
-  Schema,
-  Struct,
-  Utf8,
-  vectorFromArray,
-} from 'apache-arrow';
+  boolData,
+  column,
+  float32Data,
+  float64Data,
+  int32Data,
+  recordBatchOf,
+  utf8Data,
+} from '../io/arrowColumns.js';
 import { writeParquet } from '../io/writeParquet.js';
 import type { LossTrajectories } from './lossTrajectories.js';
 import type { RowScores } from './scoreRows.js';
@@ -36,38 +31,21 @@ export async function writeScores(
   scores: RowScores,
   isolated: number,
 ): Promise<void> {
-  const n = trajectories.ids.length;
-  const columns: [string, Data][] = [
-    ['id', vectorFromArray(trajectories.ids, new Utf8()).data[0] as Data],
-    ['label', numeric(new Int32(), trajectories.labels)],
-  ];
-  trajectories.losses.forEach((losses, e) => {
-    columns.push([`loss_epoch_${e + 1}`, numeric(new Float32(), losses)]);
-  });
-  columns.push(['abl_score', numeric(new Float64(), scores.score)]);
-  columns.push(['abl_rank', numeric(new Int32(), scores.rank)]);
-  columns.push([
-    'abl_isolated',
-    vectorFromArray(
-      Array.from(scores.rank, (r) => r < isolated),
-      new Bool(),
-    ).data[0] as Data,
-  ]);
-  const fields = columns.map(([name, data]) => new Field(name, data.type, false));
-  const metadata = new Map([
+  const batch = recordBatchOf(
     [
-      SCORES_METADATA_KEY,
-      JSON.stringify({ method: scores.method, isolated, rankedClass: scores.rankedClass }),
+      column('id', utf8Data(trajectories.ids)),
+      column('label', int32Data(trajectories.labels)),
+      ...trajectories.losses.map((losses, e) => column(`loss_epoch_${e + 1}`, float32Data(losses))),
+      column('abl_score', float64Data(scores.score)),
+      column('abl_rank', int32Data(scores.rank)),
+      column('abl_isolated', boolData(Array.from(scores.rank, (r) => r < isolated))),
     ],
-  ]);
-  const schema = new Schema(fields, metadata);
-  const batch = new RecordBatch(
-    schema,
-    makeData({ type: new Struct(fields), length: n, nullCount: 0, children: columns.map(([, d]) => d) }),
+    new Map([
+      [
+        SCORES_METADATA_KEY,
+        JSON.stringify({ method: scores.method, isolated, rankedClass: scores.rankedClass }),
+      ],
+    ]),
   );
   await writeParquet(target, [batch]);
-}
-
-function numeric(type: Int32 | Float32 | Float64, values: Int32Array | Float32Array | Float64Array): Data {
-  return makeData({ type, length: values.length, nullCount: 0, data: values } as never) as Data;
 }

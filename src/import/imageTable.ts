@@ -1,15 +1,4 @@
-import {
-  Binary,
-  type Data,
-  Field,
-  Int32,
-  makeData,
-  RecordBatch,
-  Schema,
-  Struct,
-  Table,
-  Utf8,
-} from 'apache-arrow';
+import { type RecordBatch, Table } from 'apache-arrow';
 import {
   CLASS_NAMES_METADATA_KEY,
   formatShape,
@@ -18,6 +7,14 @@ import {
   imageSize,
 } from '../data/imageShape.js';
 import { DataError, ErrorCode } from '../errors.js';
+import {
+  type BatchColumn,
+  binaryData,
+  column,
+  int32Data,
+  recordBatchOf,
+  utf8Data,
+} from '../io/arrowColumns.js';
 import { writeParquet } from '../io/writeParquet.js';
 
 /** Rows per record batch and per Parquet row group of an imported dataset: the unit readers stream by. */
@@ -63,49 +60,41 @@ export interface ImageRows {
 export function buildImageTable(rows: ImageRows): Table {
   checkRows(rows);
   const n = rows.ids.length;
-  const size = imageSize(rows.shape);
   const metadata = new Map<string, string>([
     [IMAGE_SHAPE_METADATA_KEY, `${rows.shape.height},${rows.shape.width},${rows.shape.channels}`],
   ]);
   if (rows.classNames) metadata.set(CLASS_NAMES_METADATA_KEY, JSON.stringify(rows.classNames));
-  const fields = [
-    new Field('id', new Utf8(), false),
-    new Field('image', new Binary(), false),
-    new Field('label', new Int32(), false),
-    new Field('split', new Utf8(), false),
-    new Field('source', new Utf8(), false),
-  ];
-  const schema = new Schema(fields, metadata);
-  if (n === 0) return new Table(schema);
-
+  // An empty table still has the columns: its schema is that of an empty batch, but it has no batch.
+  if (n === 0) return new Table(recordBatchOf(importColumns(rows, 0, 0), metadata).schema);
   const batches: RecordBatch[] = [];
   for (let start = 0; start < n; start += IMPORT_ROW_GROUP_SIZE) {
     const end = Math.min(n, start + IMPORT_ROW_GROUP_SIZE);
-    const length = end - start;
-    // Offsets are per batch and start at 0, which also keeps them within Int32 for any dataset size.
-    const offsets = new Int32Array(length + 1);
-    for (let i = 0; i <= length; i++) offsets[i] = i * size;
-    const children: Data[] = [
-      utf8Data(rows.ids.slice(start, end)),
-      makeData({
-        type: new Binary(),
-        length,
-        nullCount: 0,
-        valueOffsets: offsets,
-        data: rows.images.subarray(start * size, end * size),
-      }),
-      makeData({ type: new Int32(), length, nullCount: 0, data: rows.labels.subarray(start, end) }),
-      utf8Data(new Array<string>(length).fill(rows.split)),
+    batches.push(recordBatchOf(importColumns(rows, start, end), metadata));
+  }
+  return new Table(batches);
+}
+
+/** The columns of rows `[start, end)`: `id`, `image`, `label`, `split` and `source`. */
+function importColumns(rows: ImageRows, start: number, end: number): BatchColumn[] {
+  const length = end - start;
+  const size = imageSize(rows.shape);
+  // Offsets are per batch and start at 0, which also keeps them within Int32 for any dataset size.
+  const offsets = new Int32Array(length + 1);
+  for (let i = 0; i <= length; i++) offsets[i] = i * size;
+  return [
+    column('id', utf8Data(rows.ids.slice(start, end))),
+    column('image', binaryData(offsets, rows.images.subarray(start * size, end * size))),
+    column('label', int32Data(rows.labels.subarray(start, end))),
+    column('split', utf8Data(new Array<string>(length).fill(rows.split))),
+    column(
+      'source',
       utf8Data(
         typeof rows.source === 'string'
           ? new Array<string>(length).fill(rows.source)
           : rows.source.slice(start, end),
       ),
-    ];
-    const data = makeData({ type: new Struct(fields), length, nullCount: 0, children });
-    batches.push(new RecordBatch(schema, data));
-  }
-  return new Table(batches);
+    ),
+  ];
 }
 
 /**
@@ -126,25 +115,6 @@ export function buildImageTable(rows: ImageRows): Table {
  */
 export function writeImageDataset(path: string, table: Table): Promise<void> {
   return writeParquet(path, table, { rowGroupSize: IMPORT_ROW_GROUP_SIZE, codec: 'zstd' });
-}
-
-const encoder = new TextEncoder();
-
-/** Utf8 Data from strings, encoded into one buffer (no per-value builder overhead). */
-function utf8Data(values: readonly string[]): Data<Utf8> {
-  const encoded = values.map((v) => encoder.encode(v));
-  const offsets = new Int32Array(values.length + 1);
-  for (let i = 0; i < encoded.length; i++)
-    offsets[i + 1] = (offsets[i] as number) + (encoded[i] as Uint8Array).length;
-  const bytes = new Uint8Array(offsets[values.length] as number);
-  for (let i = 0; i < encoded.length; i++) bytes.set(encoded[i] as Uint8Array, offsets[i] as number);
-  return makeData({
-    type: new Utf8(),
-    length: values.length,
-    nullCount: 0,
-    valueOffsets: offsets,
-    data: bytes,
-  });
 }
 
 function checkRows(rows: ImageRows): void {

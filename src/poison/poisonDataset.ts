@@ -1,4 +1,4 @@
-import { type Data, Field, makeData, RecordBatch, Schema, Struct } from 'apache-arrow';
+import type { Field, RecordBatch } from 'apache-arrow';
 import { lastValueFrom, tap } from 'rxjs';
 import type { AttackSpec } from '../attacks/createTrigger.js';
 import { createTrigger } from '../attacks/createTrigger.js';
@@ -9,12 +9,21 @@ import type { ExampleBatch } from '../data/exampleBatch.js';
 import { imageSize } from '../data/imageShape.js';
 import type { ColumnOverrides, DatasetColumns } from '../data/inferColumns.js';
 import { DataError, ErrorCode, UsageError } from '../errors.js';
+import {
+  type BatchColumn,
+  boolData,
+  column,
+  columnsOf,
+  numericDataOfType,
+  recordBatchOf,
+  utf8Data,
+} from '../io/arrowColumns.js';
 import type { DataFile } from '../io/dataFile.js';
 import { listDataFiles } from '../io/listDataFiles.js';
 import { openParquetWriter } from '../io/openParquetWriter.js';
 import { iterateDataset, readDataset } from '../io/readDataset.js';
 import { deriveSeed, mulberry32, sampleWithoutReplacement } from '../util/random.js';
-import { boolData, GROUND_TRUTH_COLUMNS, labelData, POISON_METADATA_KEY, utf8Data } from './columns.js';
+import { GROUND_TRUTH_COLUMNS, POISON_METADATA_KEY } from './columns.js';
 import { rebuildImageColumn } from './rebuildImageColumn.js';
 import { type PoisonMode, poisonedLabel, selectPoisonRows } from './selectPoisonRows.js';
 
@@ -355,48 +364,35 @@ function outputBatch(
 ): RecordBatch {
   const src = ex.batch;
   const labelField = src.schema.fields.find((f) => f.name === columns.label) as Field;
-  const fields: Field[] = [];
-  const children: Data[] = [];
-  for (const f of src.schema.fields) {
-    const data = src.getChild(f.name)?.data[0] as Data;
-    if (f.name === columns.image.name) {
-      fields.push(f.clone({ nullable: false }));
-      children.push(
-        rebuildImageColumn(
-          data,
-          columns.image.encoding,
-          ex.shape,
-          ex.images,
-          (r) => (decisions[r] as RowDecision).attack !== null,
-        ),
+  const kept = columnsOf(src).map(({ field, data }): BatchColumn => {
+    if (field.name === columns.image.name) {
+      const rebuilt = rebuildImageColumn(
+        data,
+        columns.image.encoding,
+        ex.shape,
+        ex.images,
+        (r) => (decisions[r] as RowDecision).attack !== null,
       );
-    } else if (f.name === columns.label) {
-      fields.push(f.clone({ nullable: false }));
-      children.push(
-        labelData(
-          f.type,
-          Int32Array.from(decisions, (d) => d.label),
-        ),
-      );
-    } else {
-      fields.push(f);
-      children.push(data);
+      return { field: field.clone({ nullable: false }), data: rebuilt };
     }
-  }
-  fields.push(new Field('poisoned', boolData([]).type, false));
-  children.push(boolData(decisions.map((d) => d.poisoned)));
-  fields.push(new Field('label_original', labelField.type, false));
-  children.push(labelData(labelField.type, ex.labels));
-  fields.push(new Field('attack', utf8Data([]).type, true));
-  children.push(utf8Data(decisions.map((d) => d.attack)));
+    if (field.name === columns.label) {
+      const labels = numericDataOfType(
+        field.type,
+        Int32Array.from(decisions, (d) => d.label),
+      );
+      return { field: field.clone({ nullable: false }), data: labels };
+    }
+    return { field, data };
+  });
+  const added = [
+    column('poisoned', boolData(decisions.map((d) => d.poisoned))),
+    column('label_original', numericDataOfType(labelField.type, ex.labels)),
+    column('attack', utf8Data(decisions.map((d) => d.attack)), { nullable: true }),
+  ];
   const metadata = new Map(src.schema.metadata);
   // Everything but the output path: the file's bytes must not depend on where it was written, or a
   // rerun with the same seed into another folder (fixture regeneration, CI) would not reproduce them.
   const { output: _where, ...recorded } = summary;
   metadata.set(POISON_METADATA_KEY, JSON.stringify(recorded));
-  const schema = new Schema(fields, metadata);
-  return new RecordBatch(
-    schema,
-    makeData({ type: new Struct(fields), length: ex.ids.length, nullCount: 0, children }),
-  );
+  return recordBatchOf([...kept, ...added], metadata);
 }

@@ -1,16 +1,9 @@
-import { type Data, type DataType, type Field, makeData, Type } from 'apache-arrow';
+import { type Data, type DataType, type Field, Type } from 'apache-arrow';
 import { encode as encodePng } from 'fast-png';
 import { type ImageShape, imageSize } from '../data/imageShape.js';
 import type { ImageEncoding } from '../data/inferColumns.js';
 import { imageCellReader } from '../data/readImageCell.js';
-
-/**
- * makeData's overloads are chosen by the static Arrow type; here the type is only known at run time
- * (it is the input's), so one untyped entry point is used and the props are built per layout below.
- */
-const buildData = makeData as unknown as (props: object) => Data;
-
-type NumericArrayConstructor = new (length: number) => { [i: number]: number; readonly length: number };
+import { dataOfType, numericDataOfType } from '../io/arrowColumns.js';
 
 /**
  * Builds a new image column of the same Arrow type as `original`, holding `images` (the batch's decoded
@@ -39,25 +32,15 @@ export function rebuildImageColumn(
   const type: DataType = original.type;
   switch (encoding) {
     case 'raw-bytes':
-      if (type.typeId === Type.FixedSizeBinary)
-        return buildData({ type, length: rows, nullCount: 0, data: images.slice() });
-      return buildData({
-        type,
-        length: rows,
-        nullCount: 0,
-        valueOffsets: offsets(type, rows, size),
-        data: images.slice(),
-      });
+      if (type.typeId === Type.FixedSizeBinary) return dataOfType(type, rows, { data: images.slice() });
+      return dataOfType(type, rows, { valueOffsets: offsets(type, rows, size), data: images.slice() });
     case 'fixed-size-list':
       return rebuildFixedSizeList(type, rows, images);
     case 'list': {
       const child = original.children[0] as Data;
-      return buildData({
-        type,
-        length: rows,
-        nullCount: 0,
+      return dataOfType(type, rows, {
         valueOffsets: offsets(type, rows, size),
-        child: numericData(child.type, images),
+        child: numericDataOfType(child.type, images),
       });
     }
     case 'encoded':
@@ -67,7 +50,7 @@ export function rebuildImageColumn(
       const children = original.children.map((child, i) =>
         i === index ? encodedColumn(child, shape, images, changed) : child,
       );
-      return buildData({ type, length: rows, nullCount: 0, children });
+      return dataOfType(type, rows, { children });
     }
   }
 }
@@ -79,20 +62,12 @@ function offsets(type: DataType, rows: number, size: number): Int32Array | BigIn
   return Int32Array.from({ length: rows + 1 }, (_, i) => i * size);
 }
 
-/** A primitive child of the given numeric type holding the pixel values. */
-function numericData(type: DataType, pixels: Uint8Array): Data {
-  const Ctor = (type as DataType & { ArrayType: NumericArrayConstructor }).ArrayType;
-  const values = new Ctor(pixels.length);
-  for (let i = 0; i < pixels.length; i++) values[i] = pixels[i] as number;
-  return buildData({ type, length: pixels.length, nullCount: 0, data: values });
-}
-
 function rebuildFixedSizeList(type: DataType, rows: number, pixels: Uint8Array): Data {
-  if (type.typeId !== Type.FixedSizeList) return numericData(type, pixels);
+  if (type.typeId !== Type.FixedSizeList) return numericDataOfType(type, pixels);
   const childType = (type.children[0] as Field).type;
   const listSize = (type as DataType & { listSize: number }).listSize;
   const child = rebuildFixedSizeList(childType, rows * listSize, pixels);
-  return buildData({ type, length: rows, nullCount: 0, child });
+  return dataOfType(type, rows, { child });
 }
 
 function encodedColumn(
@@ -130,11 +105,5 @@ function encodedColumn(
     if (large) (offs as BigInt64Array)[i + 1] = BigInt(at);
     else (offs as Int32Array)[i + 1] = at;
   });
-  return buildData({
-    type: original.type,
-    length: cells.length,
-    nullCount: 0,
-    valueOffsets: offs,
-    data,
-  });
+  return dataOfType(original.type, cells.length, { valueOffsets: offs, data });
 }
