@@ -4,6 +4,7 @@ import { DataError, ErrorCode, TrainError, UsageError } from '../errors.js';
 import { type Objective, perExampleCrossEntropy } from './losses.js';
 import type { TrainOptimizer } from './optim.js';
 import type { DataParallel } from './parallel/dataParallel.js';
+import { trainableVariables } from './trainableVariables.js';
 import { trainingBatchNorm } from './trainingBatchNorm.js';
 import type { TrainBatch } from './types.js';
 
@@ -147,23 +148,6 @@ export function trainStep(
   return perExample
     ? { loss, rows: batch.ids.length, ids: batch.ids, perExample }
     : { loss, rows: batch.ids.length, ids: batch.ids };
-}
-
-/**
- * The model's trainable weights as the `tf.Variable`s gradients are taken with respect to, in
- * `model.trainableWeights` order.
- *
- * @example
- * ```ts
- * const { grads } = tf.variableGrads(() => loss(model), trainableVariables(model));
- * ```
- * @param model - the model.
- * @returns its trainable variables.
- */
-export function trainableVariables(model: tf.LayersModel): tf.Variable[] {
-  // LayerVariable.read() is typed as a Tensor but is the tf.Variable the layer owns; the gradient
-  // functions need it as a Variable.
-  return model.trainableWeights.map((w) => w.read() as tf.Variable);
 }
 
 /**

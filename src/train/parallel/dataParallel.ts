@@ -4,8 +4,8 @@ import * as tf from '@tensorflow/tfjs';
 import { describeError, ErrorCode, TrainError, UsageError } from '../../errors.js';
 import { type InferenceOutputs, inferenceOutputs } from '../inferenceOutputs.js';
 import { type Objective, perExampleCrossEntropy } from '../losses.js';
+import { trainableVariables } from '../trainableVariables.js';
 import { type BatchNormReduction, trainingBatchNorm, widestBatchNorm } from '../trainingBatchNorm.js';
-import { trainableVariables } from '../trainStep.js';
 import type { BackendName, TrainBatch } from '../types.js';
 import { dataParallelSupport } from './dataParallelSupport.js';
 import {

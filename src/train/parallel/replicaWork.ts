@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { inferenceOutputs } from '../inferenceOutputs.js';
 import { perExampleCrossEntropy } from '../losses.js';
+import { trainableVariables } from '../trainableVariables.js';
 import type { BatchNormReduction } from '../trainingBatchNorm.js';
-import { trainableVariables } from '../trainStep.js';
 import { Control, type ReplicaChannel } from './replicaChannel.js';
 
 /*
