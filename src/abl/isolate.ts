@@ -9,14 +9,10 @@ import { scoreLosses } from '../train/scoreLosses.js';
 import type { EpochResult } from '../train/trainEpoch.js';
 import { trainEpoch } from '../train/trainEpoch.js';
 import type { StepResult } from '../train/trainStep.js';
+import type { LgaMode } from './lgaModes.js';
 import { appendEpochLosses, type LossTrajectories } from './lossTrajectories.js';
 
-/**
- * Which form of local gradient ascent isolation trains with: `per-example`, the paper's
- * `mean_i sign(ℓ_i − γ)·ℓ_i`, or `batch`, the reference code's `sign(mean ℓ − γ)·mean ℓ`.
- */
-export const LGA_MODES = ['per-example', 'batch'] as const;
-export type LgaMode = (typeof LGA_MODES)[number];
+export { LGA_MODES, type LgaMode } from './lgaModes.js';
 
 /** Options of {@link isolate}. */
 export interface IsolateOptions {

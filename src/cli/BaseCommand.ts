@@ -8,6 +8,12 @@ import { reportError } from './reportError.js';
  * Base of every abl-audit command: adds the global flags (`--quiet`, `--log-format`), gives commands one
  * {@link CliOutput} to print through, runs {@link BaseCommand.run} and turns what it throws into a message
  * on stderr and an exit code, so commands never print errors or exit themselves.
+ *
+ * <span class="informal">A command's file imports only what parsing and help need (clipanion, typanion,
+ * validators, small constant modules, types); its `run()` loads the work with `await import()`. Every
+ * command is registered, so one heavy static import would make `--help`, `--version` and every usage
+ * error wait seconds for TensorFlow.js, Arrow, Parquet or Vega (test/cli/lazyLoading.test.ts checks).
+ * </span>
  */
 export abstract class BaseCommand extends Command {
   quiet = Option.Boolean('-q,--quiet', false, {

@@ -2,13 +2,13 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import * as t from 'typanion';
 import { parse as parseYaml } from 'yaml';
-import { LGA_MODES } from '../abl/isolate.js';
+import { LGA_MODES } from '../abl/lgaModes.js';
 import { SCORE_METHODS } from '../abl/scoreRows.js';
-import { UNLEARN_MODES } from '../abl/unlearn.js';
+import { UNLEARN_MODES } from '../abl/unlearnModes.js';
 import { parseShape } from '../data/imageShape.js';
 import { ConfigError, describeError, ErrorCode, IoError } from '../errors.js';
-import { BACKEND_NAMES } from '../train/backend.js';
-import { ARCHITECTURES } from '../train/models/createModel.js';
+import { BACKEND_NAMES } from '../train/backendNames.js';
+import { ARCHITECTURES } from '../train/models/architectures.js';
 import { AUDIT_DEFAULTS, type AuditConfig } from './auditConfig.js';
 import { isOpenFraction, isStrictlyPositive, isThreadCount } from './validators.js';
 

@@ -1,11 +1,11 @@
 import { access, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ErrorCode, IoError } from '../errors.js';
+import { FASHION_MNIST_DEFAULT_DIR } from './fashionMnistDir.js';
 import { readIdxRows } from './importIdx.js';
 import { type ImportResult, writeImageRows } from './writeImageRows.js';
 
-/** Where the Debian package `dataset-fashion-mnist` installs the four gzip IDX files. */
-export const FASHION_MNIST_DEFAULT_DIR = '/usr/share/datasets/fashion-mnist';
+export { FASHION_MNIST_DEFAULT_DIR } from './fashionMnistDir.js';
 
 /** The ten Fashion-MNIST classes, index = label, as named by Zalando Research. */
 export const FASHION_MNIST_CLASS_NAMES: readonly string[] = Object.freeze([

@@ -5,24 +5,12 @@ import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount, setThreadsCount, setWasmPaths, version_wasm } from '@tensorflow/tfjs-backend-wasm';
 import { describeError, ErrorCode, TrainError, UsageError } from '../errors.js';
+import { BACKEND_NAMES } from './backendNames.js';
 import type { BackendInfo, BackendName } from './types.js';
 import { silenceCpuAdvice } from './wasm/kernelUtils.js';
 import { registerWasmKernels } from './wasm/registerWasmKernels.js';
 
-/**
- * Every backend abl-audit can train on, in the order `auto` tries them (fastest first).
- *
- * <span class="informal">The two `tensorflow` backends come from the optional packages
- * `@tensorflow/tfjs-node-gpu` and `@tensorflow/tfjs-node` (native libtensorflow); `wasm` and `cpu` are
- * always installed.</span>
- *
- * @example
- * ```ts
- * BACKEND_NAMES.includes(flag as BackendName);
- * ```
- * @see initBackend
- */
-export const BACKEND_NAMES: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+export { BACKEND_NAMES } from './backendNames.js';
 
 /**
  * Environment variable that picks the backend when `prefer` is not given (or is `auto`).

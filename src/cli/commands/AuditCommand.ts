@@ -1,14 +1,13 @@
 import { Command, Option } from 'clipanion';
 import * as t from 'typanion';
-import { LGA_MODES } from '../../abl/isolate.js';
+import { LGA_MODES } from '../../abl/lgaModes.js';
 import { SCORE_METHODS } from '../../abl/scoreRows.js';
-import { UNLEARN_MODES } from '../../abl/unlearn.js';
+import { UNLEARN_MODES } from '../../abl/unlearnModes.js';
 import { AUDIT_DEFAULTS, type AuditConfig } from '../../config/auditConfig.js';
 import { isOpenFraction, isStrictlyPositive, isThreadCount } from '../../config/validators.js';
-import { BACKEND_NAMES } from '../../train/backend.js';
-import { ARCHITECTURES } from '../../train/models/createModel.js';
+import { BACKEND_NAMES } from '../../train/backendNames.js';
+import { ARCHITECTURES } from '../../train/models/architectures.js';
 import { DatasetCommand } from '../DatasetCommand.js';
-import { runAuditForCli } from '../runAuditCommand.js';
 
 const isNumber = t.isNumber();
 const positiveInt = t.cascade(isNumber, [t.isInteger(), t.isAtLeast(1)]);
@@ -144,6 +143,7 @@ export class AuditCommand extends DatasetCommand {
         maxAccuracyDrop: this.maxAccuracyDrop,
       },
     };
+    const { runAuditForCli } = await import('../runAuditCommand.js');
     return runAuditForCli(config, { output: this.output, resume: this.resume });
   }
 }

@@ -1,7 +1,7 @@
 import { Command, Option } from 'clipanion';
 import * as t from 'typanion';
 import { formatShape } from '../../data/imageShape.js';
-import { type DatasetSummary, summarizeDataset } from '../../data/summarizeDataset.js';
+import type { DatasetSummary } from '../../data/summarizeDataset.js';
 import { DatasetCommand } from '../DatasetCommand.js';
 import { NO_PROGRESS } from '../progress.js';
 
@@ -31,6 +31,7 @@ export class InspectCommand extends DatasetCommand {
   json = Option.Boolean('--json', false, { description: 'Print the summary as JSON on stdout' });
 
   protected async run(): Promise<number> {
+    const { summarizeDataset } = await import('../../data/summarizeDataset.js');
     // `--json` is for scripts reading stdout; they get no progress on stderr either, as before.
     const progress = this.json ? NO_PROGRESS : this.output.progress('reading', { unit: 'rows' });
     let summary: DatasetSummary;

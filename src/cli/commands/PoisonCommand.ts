@@ -8,15 +8,8 @@ import {
   type PatchImage,
   type PatchPosition,
 } from '../../attacks/types.js';
-import { decodeEncodedImage } from '../../data/decodeEncodedImage.js';
 import { describeError, ErrorCode, IoError, UsageError } from '../../errors.js';
-import {
-  type PoisonOptions,
-  type PoisonSummary,
-  poisonDataset,
-  poisonTestSet,
-  type TestPoisonSummary,
-} from '../../poison/poisonDataset.js';
+import type { PoisonOptions, PoisonSummary, TestPoisonSummary } from '../../poison/poisonDataset.js';
 import { DatasetCommand } from '../DatasetCommand.js';
 
 const isNumber = t.isNumber();
@@ -138,6 +131,7 @@ export class PoisonCommand extends DatasetCommand {
       seed: this.seed,
       crossRatio: this.crossRatio,
     };
+    const { poisonDataset, poisonTestSet } = await import('../../poison/poisonDataset.js');
     const progress = this.output.progress('poisoning', { unit: 'rows' });
     let train: PoisonSummary;
     try {
@@ -258,6 +252,7 @@ async function readImage(path: string, flag: string): Promise<PatchImage> {
       location: { file: path },
     });
   });
+  const { decodeEncodedImage } = await import('../../data/decodeEncodedImage.js');
   try {
     return decodeEncodedImage(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length));
   } catch (cause) {

@@ -1,6 +1,5 @@
 import { Command, Option } from 'clipanion';
 import * as t from 'typanion';
-import { readAuditReport, writeHtmlReport } from '../../report/html/writeHtmlReport.js';
 import { BaseCommand } from '../BaseCommand.js';
 
 /** `abl-audit report`: (re)writes report.html from an audit's report.json and outputs. */
@@ -10,7 +9,7 @@ export class ReportCommand extends BaseCommand {
     category: 'Audit',
     description: "write report.html from an audit's report.json",
     details: `
-      Reads OUT/report.json and the audit's outputs in OUT (\`scores.parquet\`, \`quarantine/\`, \`clean/\`) and writes OUT/report.html: one self-contained page (inline styles, SVG charts and images; no script, no network) that opens from disk and prints.
+      Reads OUT/report.json and writes OUT/report.html: one self-contained page (inline styles, SVG charts and images; no script, no network) that opens from disk and prints. The page is drawn from report.json alone; only reports of audits older than 0.2 (which kept no figures) or a \`--thumbnails\` count above the 40 the audit kept read the outputs again (\`scores.parquet\`, \`quarantine/\`, \`clean/\`).
 
       Every audit already writes report.html; use this command to render it again (after upgrading abl-audit, or for an audit copied from elsewhere), or with \`--html\` to write it somewhere else. Open it with any browser, e.g. \`xdg-open OUT/report.html\` or \`open OUT/report.html\`.
 
@@ -27,17 +26,21 @@ export class ReportCommand extends BaseCommand {
 
   out = Option.String({ name: 'out' });
   html = Option.String('--html', { description: 'Where to write the page (default OUT/report.html)' });
-  thumbnails = Option.String('--thumbnails', '40', {
-    description: 'How many of the most suspicious quarantined rows to show (default 40)',
+  thumbnails = Option.String('--thumbnails', {
+    description:
+      'How many of the most suspicious quarantined rows to show (default: the 40 the audit kept; more are read from quarantine/)',
     validator: t.cascade(t.isNumber(), [t.isInteger(), t.isAtLeast(0)]),
   });
 
   protected async run(): Promise<number> {
+    const [{ readAuditReport }, { writeHtmlReport }] = await Promise.all([
+      import('../../report/readAuditReport.js'),
+      import('../../pipeline/writeHtmlReport.js'),
+    ]);
     const { report, outDir } = await readAuditReport(this.out);
-    const progress = this.output.progress('report.html', {
-      total: report.summary.rows - report.summary.quarantined,
-      unit: 'rows',
-    });
+    // Only reports without figures (older audits), or more thumbnails than the audit kept, read the
+    // partitions again; the bar shows that read.
+    const progress = this.output.progress('report.html', { total: report.summary.rows, unit: 'rows' });
     let path: string;
     try {
       path = await writeHtmlReport(outDir, {

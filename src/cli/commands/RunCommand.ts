@@ -1,8 +1,6 @@
 import { Command, Option } from 'clipanion';
-import { loadPipeline } from '../../config/loadPipeline.js';
 import { isThreadCount } from '../../config/validators.js';
 import { BaseCommand } from '../BaseCommand.js';
-import { runAuditForCli } from '../runAuditCommand.js';
 
 /** `abl-audit run`: an audit declared in a pipeline file, with gates. */
 export class RunCommand extends BaseCommand {
@@ -37,6 +35,8 @@ export class RunCommand extends BaseCommand {
   });
 
   protected async run(): Promise<number> {
+    // An invalid pipeline file is reported before TensorFlow.js loads (below), which takes seconds.
+    const { loadPipeline } = await import('../../config/loadPipeline.js');
     const loaded = await loadPipeline(this.pipeline, { out: this.out });
     const { name } = loaded;
     // Threads are a property of the machine running the pipeline, so the command line may override the file.
@@ -46,6 +46,7 @@ export class RunCommand extends BaseCommand {
       train: config.train,
       out: config.out,
     });
+    const { runAuditForCli } = await import('../runAuditCommand.js');
     return runAuditForCli(config, { output: this.output, resume: this.resume });
   }
 }

@@ -1,22 +1,8 @@
 import { Command, Option } from 'clipanion';
-import { lastValueFrom, reduce } from 'rxjs';
 import * as t from 'typanion';
 import { isThreadCount } from '../../config/validators.js';
-import { decodeExamples } from '../../data/decodeExamples.js';
-import type { DatasetColumns } from '../../data/inferColumns.js';
-import { DataError, ErrorCode } from '../../errors.js';
-import { readDataset } from '../../io/readDataset.js';
-import { BACKEND_NAMES, initBackend } from '../../train/backend.js';
-import { epochSource } from '../../train/batches/epochs.js';
-import { toTrainBatches } from '../../train/batches/toTrainBatches.js';
-import { accuracy, attackSuccessRate } from '../../train/evaluate.js';
-import { crossEntropyObjective } from '../../train/losses.js';
-import { ARCHITECTURES, createModel } from '../../train/models/createModel.js';
-import { cosineSchedule, createOptimizer } from '../../train/optim.js';
-import { createDataParallel, type DataParallel } from '../../train/parallel/dataParallel.js';
-import { saveModel } from '../../train/saveModel.js';
-import { trainEpoch } from '../../train/trainEpoch.js';
-import type { TrainBatch } from '../../train/types.js';
+import { BACKEND_NAMES } from '../../train/backendNames.js';
+import { ARCHITECTURES } from '../../train/models/architectures.js';
 import { DatasetCommand } from '../DatasetCommand.js';
 
 const isNumber = t.isNumber();
@@ -100,143 +86,29 @@ export class TrainCommand extends DatasetCommand {
   });
 
   protected async run(): Promise<number> {
-    const { output } = this;
-    const backend = await initBackend({ prefer: this.backend, log: (line) => output.info(line) });
-    const overrides = this.overrides();
-    let columns: DatasetColumns | undefined;
-    const data = epochSource(
-      () =>
-        readDataset(this.input).pipe(
-          decodeExamples({ ...overrides, source: this.input, onColumns: (c) => (columns = c) }),
-        ),
-      { cache: 'auto' },
-    );
-
-    // A first pass learns the image shape and the class count (and fills the cache when the data fits).
-    const scan = await lastValueFrom(
-      data.forEpoch(0).pipe(
-        reduce(
-          (acc, b) => ({
-            shape: acc.shape ?? b.shape,
-            maxLabel: b.labels.reduce((m, l) => Math.max(m, l), acc.maxLabel),
-          }),
-          { shape: null as TrainBatch['shape'] | null, maxLabel: -1 },
-        ),
-      ),
-    );
-    if (!scan.shape)
-      throw new DataError(ErrorCode.EmptyDataset, 'dataset has no rows', { location: { file: this.input } });
-    const numClasses = columns?.classNames?.length ?? scan.maxLabel + 1;
-    const model = createModel({
-      architecture: this.model,
-      inputShape: scan.shape,
-      numClasses,
-      seed: this.seed,
-    });
-    const lr = this.lr ?? (this.optimizer === 'adam' ? 1e-3 : 0.05);
-    const sgd = this.optimizer === 'sgd';
-    const optimizer = createOptimizer({
-      kind: this.optimizer,
-      lr,
-      momentum: sgd ? 0.9 : 0,
-      nesterov: sgd,
-      weightDecay: this.weightDecay,
-    });
-    const schedule = cosineSchedule({ epochs: this.epochs });
-    const augment = this.augment === 'on' ? true : this.augment === 'off' ? false : 'auto';
-    const started = Date.now();
-    let parallel: DataParallel | undefined;
-    try {
-      parallel = await createDataParallel(model, { threads: this.threads, log: (line) => output.info(line) });
-      for (let epoch = 0; epoch < this.epochs; epoch++) {
-        const progress = output.progress(`epoch ${epoch + 1}/${this.epochs}`, {
-          unit: 'rows',
-          total: data.cachedRows || undefined,
-        });
-        let rows = 0;
-        const epochStart = Date.now();
-        const result = await trainEpoch(
-          model,
-          data.batchesForEpoch(epoch, { batchSize: this.batchSize, seed: this.seed, augment }),
-          {
-            optimizer,
-            objective: crossEntropyObjective,
-            learningRate: schedule(epoch, lr),
-            weightDecay: this.weightDecay,
-            parallel,
-            onStep: (step) => {
-              rows += step.rows;
-              progress.update(rows);
-            },
-          },
-        );
-        progress.stop();
-        const seconds = (Date.now() - epochStart) / 1000;
-        output.info(
-          `epoch ${epoch + 1}/${this.epochs}: loss ${result.meanLoss.toFixed(4)}, lr ${result.learningRate.toPrecision(3)}, ` +
-            `${result.rows} rows in ${seconds.toFixed(1)} s`,
-          {
-            epoch: epoch + 1,
-            epochs: this.epochs,
-            loss: result.meanLoss,
-            learningRate: result.learningRate,
-            rows: result.rows,
-            seconds,
-          },
-        );
-      }
-      const evalBatches = (path: string) =>
-        readDataset(path).pipe(
-          decodeExamples({ ...overrides, source: path }),
-          toTrainBatches({ batchSize: 256, seed: 0, shuffleBuffer: 1 }),
-        );
-      const metrics: Record<string, number> = {};
-      const lines: string[] = [];
-      if (this.test) {
-        const acc = await accuracy(model, evalBatches(this.test), { parallel });
-        metrics.cleanAccuracy = acc.accuracy;
-        lines.push(`clean accuracy: ${(acc.accuracy * 100).toFixed(2)}% of ${acc.total} test rows`);
-      }
-      if (this.backdoorTest) {
-        const asr = await attackSuccessRate(model, evalBatches(this.backdoorTest), this.target, { parallel });
-        metrics.attackSuccessRate = asr.rate;
-        lines.push(
-          `attack success rate: ${(asr.rate * 100).toFixed(2)}% of ${asr.total} triggered rows predicted as class ${this.target}`,
-        );
-      }
-      const trainSeconds = (Date.now() - started) / 1000;
-      await saveModel(model, this.out, {
-        architecture: this.model,
-        classNames: columns?.classNames ?? undefined,
-        info: {
-          seed: this.seed,
-          epochs: this.epochs,
-          optimizer: this.optimizer,
-          lr,
-          backend: backend.name,
-          threads: Math.max(backend.threads, parallel.replicas),
-          trainSeconds,
-          ...metrics,
-        },
-      });
-      lines.push(`saved ${this.out} (${this.model}, ${backend.name} backend)`);
-      output.result(lines.join('\n'), {
-        model: this.out,
-        architecture: this.model,
-        backend: backend.name,
-        threads: Math.max(backend.threads, parallel.replicas),
+    // A bad --image-shape is a usage error: said before TensorFlow.js loads, which takes seconds.
+    const columns = this.overrides();
+    const { trainBaseline } = await import('../actions/trainBaseline.js');
+    return trainBaseline(
+      {
+        input: this.input,
+        out: this.out,
+        test: this.test,
+        backdoorTest: this.backdoorTest,
+        target: this.target,
+        model: this.model,
         epochs: this.epochs,
+        batchSize: this.batchSize,
+        optimizer: this.optimizer,
+        lr: this.lr,
+        weightDecay: this.weightDecay,
+        augment: this.augment,
         seed: this.seed,
-        trainSeconds,
-        cleanAccuracy: metrics.cleanAccuracy ?? null,
-        attackSuccessRate: metrics.attackSuccessRate ?? null,
-        attackTarget: this.backdoorTest ? this.target : null,
-      });
-      return 0;
-    } finally {
-      await parallel?.dispose();
-      model.dispose();
-      optimizer.dispose();
-    }
+        backend: this.backend,
+        threads: this.threads,
+        columns,
+      },
+      this.output,
+    );
   }
 }

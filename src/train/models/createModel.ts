@@ -1,15 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { formatShape, type ImageShape } from '../../data/imageShape.js';
 import { UsageError } from '../../errors.js';
+import { ARCHITECTURES, type Architecture } from './architectures.js';
 import { resnet } from './resnet.js';
 import { SMALL_CNN_MIN_SIDE, smallCnn } from './smallCnn.js';
 import { wideResNet } from './wideResNet.js';
 
-/** The model architectures abl-audit can build, by the names pipelines and flags use. */
-export const ARCHITECTURES = ['small-cnn', 'resnet8', 'wrn-16-1', 'wrn-10-1'] as const;
-
-/** One of {@link ARCHITECTURES}. */
-export type Architecture = (typeof ARCHITECTURES)[number];
+export { ARCHITECTURES, type Architecture } from './architectures.js';
 
 /**
  * The factor the model's first layer multiplies raw pixels by: inputs are 0–255 floats (bytes as

@@ -1,5 +1,4 @@
 import { Command, Option } from 'clipanion';
-import { importCifar10 } from '../../../import/importCifar10.js';
 import { BaseCommand } from '../../BaseCommand.js';
 import { printImport } from './printImport.js';
 
@@ -24,6 +23,7 @@ export class ImportCifar10Command extends BaseCommand {
   });
 
   protected async run(): Promise<number> {
+    const { importCifar10 } = await import('../../../import/importCifar10.js');
     const { train, test } = await importCifar10({ from: this.from, out: this.out });
     printImport(this.output, [train, test]);
     return 0;

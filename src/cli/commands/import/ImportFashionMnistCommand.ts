@@ -1,5 +1,5 @@
 import { Command, Option } from 'clipanion';
-import { FASHION_MNIST_DEFAULT_DIR, importFashionMnist } from '../../../import/importFashionMnist.js';
+import { FASHION_MNIST_DEFAULT_DIR } from '../../../import/fashionMnistDir.js';
 import { BaseCommand } from '../../BaseCommand.js';
 import { printImport } from './printImport.js';
 
@@ -27,6 +27,7 @@ export class ImportFashionMnistCommand extends BaseCommand {
   });
 
   protected async run(): Promise<number> {
+    const { importFashionMnist } = await import('../../../import/importFashionMnist.js');
     const { train, test } = await importFashionMnist({ from: this.from, out: this.out });
     printImport(this.output, [train, test]);
     return 0;

@@ -1,5 +1,4 @@
 import { Command, Option } from 'clipanion';
-import { importIdx } from '../../../import/importIdx.js';
 import { BaseCommand } from '../../BaseCommand.js';
 import { printImport } from './printImport.js';
 
@@ -33,6 +32,7 @@ export class ImportIdxCommand extends BaseCommand {
   classNames = Option.String('--class-names', { description: 'Comma-separated class names, index = label' });
 
   protected async run(): Promise<number> {
+    const { importIdx } = await import('../../../import/importIdx.js');
     const classNames = this.classNames?.split(',').map((s) => s.trim());
     const result = await importIdx({
       images: this.images,

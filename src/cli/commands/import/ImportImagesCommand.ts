@@ -1,5 +1,4 @@
 import { Command, Option } from 'clipanion';
-import { importImageFolder } from '../../../import/importImageFolder.js';
 import { BaseCommand } from '../../BaseCommand.js';
 import { printImport } from './printImport.js';
 
@@ -20,6 +19,7 @@ export class ImportImagesCommand extends BaseCommand {
   split = Option.String('--split', 'train', { description: 'Value of the split column (default train)' });
 
   protected async run(): Promise<number> {
+    const { importImageFolder } = await import('../../../import/importImageFolder.js');
     const result = await importImageFolder({ dir: this.dir, out: this.out, split: this.split });
     printImport(this.output, [result]);
     return 0;
