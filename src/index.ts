@@ -10,12 +10,37 @@ export { type RowScores, SCORE_METHODS, type ScoreMethod, scoreRows } from './ab
 export { type SuspectedTarget, suspectedTarget } from './abl/suspectedTarget.js';
 export {
   type AccuracyGuard,
+  type FlatUnlearnOptions,
+  type GuardMeasure,
+  type GuardState,
+  type JointSchedule,
+  type ReferenceSchedule,
   UNLEARN_MODES,
+  type UnlearnEpochRecord,
   type UnlearnMode,
   type UnlearnOptions,
   type UnlearnProgress,
+  type UnlearnRows,
+  type UnlearnSchedule,
+  type UnlearnTraining,
   unlearn,
 } from './abl/unlearn.js';
+export {
+  backdoorProbeGuard,
+  guardTolerance,
+  heldOutAccuracyGuard,
+  type ShareGuardOptions,
+  shareGuard,
+  targetClassGuard,
+  type UnlearnGuard,
+} from './abl/unlearnGuards.js';
+export {
+  type IsolationVerdict,
+  planUnlearning,
+  type RowGatherer,
+  type UnlearningPlan,
+  type UnlearningPolicy,
+} from './abl/unlearningPlan.js';
 export {
   ABL_COLUMNS,
   type QuarantineSummary,
@@ -62,7 +87,13 @@ export {
   type WriteParquetOptions,
   writeParquet,
 } from './io/writeParquet.js';
-export { type AuditHooks, type AuditResult, runAudit } from './pipeline/runAudit.js';
+export { type FiguresFromOutputsOptions, figuresFromOutputs } from './pipeline/figuresFromOutputs.js';
+export { type AuditHooks, type AuditResult, runAudit, type StageProgress } from './pipeline/runAudit.js';
+export {
+  renderHtmlReport,
+  type WriteHtmlReportOptions,
+  writeHtmlReport,
+} from './pipeline/writeHtmlReport.js';
 export { GROUND_TRUTH_COLUMNS, POISON_METADATA_KEY } from './poison/columns.js';
 export {
   type AttackParams,
@@ -73,15 +104,11 @@ export {
   type TestPoisonSummary,
 } from './poison/poisonDataset.js';
 export { type PoisonMode, selectPoisonRows } from './poison/selectPoisonRows.js';
+export { type AuditEvent, type AuditPhaseName, describeAuditEvent } from './report/auditEvents.js';
+export type { ReportFigures, ReportThumbnail, ReportTriggerView, ScoreBin } from './report/auditReport.js';
 export { type AuditReport, REPORT_SCHEMA } from './report/auditReport.js';
-export type { CollectFiguresOptions, ReportFigures } from './report/html/reportFigures.js';
-export {
-  HTML_REPORT_NAME,
-  readAuditReport,
-  renderHtmlReport,
-  writeHtmlReport,
-} from './report/html/writeHtmlReport.js';
 export { type IsolationMetrics, isolationMetrics } from './report/isolationMetrics.js';
+export { HTML_REPORT_NAME, readAuditReport, type StoredAuditReport } from './report/readAuditReport.js';
 export { BACKEND_ENV_VAR, BACKEND_NAMES, initBackend } from './train/backend.js';
 export { type EpochSource, epochSeed, epochSource } from './train/batches/epochs.js';
 export { concatBatches, selectRows } from './train/batches/selectRows.js';
@@ -111,6 +138,14 @@ export {
   MIN_ROWS_PER_THREAD,
 } from './train/parallel/dataParallel.js';
 export { loadModel, saveModel } from './train/saveModel.js';
+export { createTrainer, type Trainer, type TrainerOptions } from './train/scaffold/createTrainer.js';
+export {
+  evaluateOnTestSets,
+  type TestSetMetrics,
+  type TestSetReading,
+  type TestSets,
+} from './train/scaffold/evaluateOnTestSets.js';
+export { readTrainingData, type TrainingData } from './train/scaffold/readTrainingData.js';
 export { type ScoreLossesOptions, scoreBatch, scoreLosses } from './train/scoreLosses.js';
 export { trainBatches, trainEpoch } from './train/trainEpoch.js';
 export { trainStep } from './train/trainStep.js';

@@ -1,6 +1,7 @@
 import { dirname, join } from 'node:path';
 import type { AuditConfig } from '../config/auditConfig.js';
 import { runAudit } from '../pipeline/runAudit.js';
+import { type AuditEvent, describeAuditEvent } from '../report/auditEvents.js';
 import type { AuditReport } from '../report/auditReport.js';
 import type { CliOutput } from './output.js';
 import { ExitCode } from './reportError.js';
@@ -18,7 +19,7 @@ export interface AuditCliContext {
 export async function runAuditForCli(config: AuditConfig, ctx: AuditCliContext): Promise<number> {
   const { output } = ctx;
   const { report, reportPath } = await runAudit(config, {
-    log: (line) => output.info(line),
+    onEvent: (event) => printEvent(output, event),
     resume: ctx.resume,
     progress: (label, total) => output.progress(label, { total, unit: 'rows' }),
   });
@@ -35,6 +36,18 @@ export async function runAuditForCli(config: AuditConfig, ctx: AuditCliContext):
   // After the summary, so that the last thing on a terminal is what made the command fail.
   for (const gate of failed) output.warn(`gate failed: ${gate.message}`, { gate: gate.name });
   return exitCode;
+}
+
+/**
+ * An audit event on stderr: worded for people, with its type (`kind`) and fields in JSON logs. Warnings print
+ * even with --quiet; phase starts and ends only reach JSON logs.
+ */
+function printEvent(output: CliOutput, event: AuditEvent): void {
+  const { type, ...fields } = event;
+  const line = describeAuditEvent(event);
+  if (event.type === 'warning') output.warn(event.message, { kind: type });
+  else if (line !== null) output.info(line, { kind: type, ...fields });
+  else if (output.format === 'json') output.info(type, { kind: type, ...fields });
 }
 
 function summarize(report: AuditReport, reportPath: string): string {

@@ -2,6 +2,7 @@ import type { LgaMode } from '../abl/isolate.js';
 import type { ScoreMethod } from '../abl/scoreRows.js';
 import type { UnlearnMode } from '../abl/unlearn.js';
 import type { ColumnOverrides } from '../data/inferColumns.js';
+import type { GateThresholds } from '../report/evaluateGates.js';
 import type { Architecture } from '../train/models/createModel.js';
 import type { BackendName } from '../train/types.js';
 
@@ -82,14 +83,7 @@ export interface UnlearningConfig {
 }
 
 /** Gates: conditions under which a run fails with exit code 3 after writing its outputs. */
-export interface GatesConfig {
-  /** Fail when more than this share of rows is quarantined. */
-  readonly failIfQuarantineFractionAbove: number | null;
-  /** Fail when the cleaned model's attack success rate (needs a backdoor test set) is above this. */
-  readonly failIfAttackSuccessAbove: number | null;
-  /** Fail when the cleaned model's clean accuracy (needs a test set) is below this. */
-  readonly failIfCleanAccuracyBelow: number | null;
-}
+export type GatesConfig = GateThresholds;
 
 /** Everything an audit needs, validated once at the edge (CLI flags or a pipeline file). */
 export interface AuditConfig {

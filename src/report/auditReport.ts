@@ -1,4 +1,3 @@
-import type { UnlearnEpochRecord } from '../abl/unlearn.js';
 import type { IsolationMetrics } from './isolationMetrics.js';
 
 /** Value of `schema` in every report.json this version writes. Bumped on any incompatible change. */
@@ -50,8 +49,46 @@ export interface ReportModelMetrics {
   readonly attackSuccessRate: ReportAttackSuccess | null;
 }
 
+/** An image's size. */
+export interface ReportImageShape {
+  readonly height: number;
+  readonly width: number;
+  readonly channels: number;
+}
+
 /** One unlearning epoch: what the unlearning stage recorded, plus the test-set metrics after it. */
-export interface ReportUnlearnEpoch extends UnlearnEpochRecord {
+export interface ReportUnlearnEpoch {
+  /** 1-based. */
+  readonly epoch: number;
+  readonly phase: 'joint' | 'fine-tune' | 'unlearn' | 'evaluate';
+  readonly learningRate: number;
+  /** The objective averaged over the epoch's rows (null for an evaluation-only epoch). */
+  readonly meanObjective: number | null;
+  /** Accuracy on the guard's held-out rows after the epoch. */
+  readonly guardAccuracy: number;
+  /** Share of the guard's probe rows predicted as the target (null without a probe). */
+  readonly probeTargetRate: number | null;
+  /** Accuracy on the guard's target-class rows (null without them). */
+  readonly targetClassAccuracy: number | null;
+  /** Mean cross-entropy of the isolated rows after the epoch (rises as they are unlearned). */
+  readonly isolatedLoss: number;
+  readonly rolledBack: boolean;
+  /** Whether this rolled-back epoch is tried again at half the learning rate (the next record). */
+  readonly retried: boolean;
+  /**
+   * The accuracy fall the guard tolerated on this epoch: `maxDrop`, or two standard errors of the
+   * held-out accuracy when the held-out rows are too few to measure `maxDrop`.
+   */
+  readonly accuracyTolerance: number;
+  /** Rows excluded from training after this epoch because their loss rose past `distrustLoss`. */
+  readonly newlyDistrusted: number;
+  /** Why this epoch was rolled back (a guard, or a loss that became NaN or infinite), or null. */
+  readonly stopReason:
+    | 'accuracy-drop'
+    | 'target-class-drop'
+    | 'backdoor-relearned'
+    | 'loss-not-finite'
+    | null;
   /** On the test sets when given, after this epoch (null when not given). */
   readonly cleanAccuracy: number | null;
   readonly attackSuccessRate: number | null;
@@ -95,7 +132,7 @@ export interface AuditReport {
     readonly rows: number;
     readonly numClasses: number;
     readonly classNames: readonly string[] | null;
-    readonly imageShape: { readonly height: number; readonly width: number; readonly channels: number };
+    readonly imageShape: ReportImageShape;
     readonly columns: { readonly image: string; readonly label: string; readonly id: string | null };
     readonly perClass: readonly ReportClassCount[];
     readonly perSource: readonly {
@@ -118,8 +155,10 @@ export interface AuditReport {
      * scores (index = label); the class with the largest gap is ranked first. Null for other scores.
      */
     readonly classGaps: readonly (number | null)[] | null;
-    /** `target-class` score: the largest gap over the median gap; a class is ranked first only at ≥ 2.5. */
+    /** `target-class` score: the largest gap over the median gap; a class is ranked first only at ≥ `minStandout`. */
     readonly targetStandout: number | null;
+    /** The standout a class needed to be ranked first (and suspected) in this audit. */
+    readonly minStandout: number;
     /**
      * The class the isolated rows concentrate in: `share` of the isolated rows belong to it, `lift` times
      * its share of the data. Null when no class holds a majority of the isolated rows.
@@ -194,6 +233,12 @@ export interface AuditReport {
     readonly cleanedModel: ReportModelMetrics;
   };
   readonly gates: readonly ReportGate[];
+  /**
+   * What report.html draws beyond the numbers above, computed by the audit while it wrote the
+   * quarantine (score histogram, top quarantined rows, trigger view), so the page is rendered from the
+   * report alone.
+   */
+  readonly figures: ReportFigures;
   readonly parameters: Readonly<Record<string, unknown>>;
   readonly seed: number;
   readonly backend: {
@@ -206,4 +251,56 @@ export interface AuditReport {
   /** Wall-clock seconds per stage (of this invocation; `resumed` says whether earlier ones did part). */
   readonly timings: Readonly<Record<string, number>>;
   readonly resumed: boolean;
+}
+
+/** One bin of the score histogram: how many quarantined and kept rows fall in `[start, end)`. */
+export interface ScoreBin {
+  readonly start: number;
+  readonly end: number;
+  readonly quarantined: number;
+  readonly kept: number;
+}
+
+/** A quarantined row shown as a thumbnail. */
+export interface ReportThumbnail {
+  readonly id: string;
+  readonly label: number;
+  /** 0 = most suspicious. */
+  readonly rank: number;
+  /** The row's score; null when it was not finite. */
+  readonly score: number | null;
+  /** The input's ground truth (`poisoned` column) when it has one, else null. */
+  readonly poisoned: boolean | null;
+  /** The image as a PNG data URI, shrunk to at most 128 pixels a side (`MAX_EMBEDDED_SIDE`). */
+  readonly image: string;
+}
+
+/**
+ * The trigger view of one label: the mean quarantined image minus the mean kept image of the same
+ * label. A patch trigger shows up as a bright or dark spot; a blend or warp as a faint texture.
+ */
+export interface ReportTriggerView {
+  readonly label: number;
+  readonly quarantinedRows: number;
+  readonly keptRows: number;
+  /** The images' own shape (the embedded means are shrunk from it). */
+  readonly imageShape: ReportImageShape;
+  /** Mean quarantined and mean kept image as PNG data URIs, at most 128 pixels a side. */
+  readonly quarantinedMean: string;
+  readonly keptMean: string;
+  /**
+   * Quarantined mean minus kept mean per pixel, averaged over channels, block-averaged to at most
+   * 64 cells a side (`MAX_HEATMAP_SIDE`) and rounded to 0.1: what the heat map draws. Row-major.
+   */
+  readonly heatmap: { readonly height: number; readonly width: number; readonly values: readonly number[] };
+}
+
+/** What report.html draws beyond report.json's numbers, computed by the audit. */
+export interface ReportFigures {
+  /** Score histogram, quarantined vs kept (null when no row had a finite score). */
+  readonly scoreBins: readonly ScoreBin[] | null;
+  /** The most suspicious quarantined rows, by rank. */
+  readonly topQuarantined: readonly ReportThumbnail[];
+  /** Null when nothing was quarantined or no kept row shares the quarantined rows' label. */
+  readonly trigger: ReportTriggerView | null;
 }

@@ -1,5 +1,14 @@
-import type { GatesConfig } from '../config/auditConfig.js';
 import type { ReportGate } from './auditReport.js';
+
+/** Gates: conditions under which a run fails with exit code 3 after writing its outputs (null = no gate). */
+export interface GateThresholds {
+  /** Fail when more than this share of rows is quarantined. */
+  readonly failIfQuarantineFractionAbove: number | null;
+  /** Fail when the cleaned model's attack success rate (needs a backdoor test set) is above this. */
+  readonly failIfAttackSuccessAbove: number | null;
+  /** Fail when the cleaned model's clean accuracy (needs a test set) is below this. */
+  readonly failIfCleanAccuracyBelow: number | null;
+}
 
 /** The measured values gates are checked against. */
 export interface GateValues {
@@ -16,7 +25,7 @@ export interface GateValues {
  * @param values - what the audit measured.
  * @returns one entry per configured gate.
  */
-export function evaluateGates(gates: GatesConfig, values: GateValues): ReportGate[] {
+export function evaluateGates(gates: GateThresholds, values: GateValues): ReportGate[] {
   const out: ReportGate[] = [];
   const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
   const check = (

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readAuditReport } from '../../src/report/html/writeHtmlReport.js';
+import { readAuditReport } from '../../src/report/readAuditReport.js';
 import { sampleReport } from '../helpers/sampleReport.js';
 import { useTempDir } from '../helpers/tempDir.js';
 import { runCli } from './runCli.js';
@@ -33,9 +33,20 @@ describe('abl-audit report', () => {
     expect(existsSync(join(dir, 'report.html'))).toBe(false);
   });
 
-  it('names the missing output of an incomplete audit and writes nothing', async () => {
-    const dir = await tmp.sub('incomplete');
+  it('renders the page from report.json alone: no output of the audit is read', async () => {
+    const dir = await tmp.sub('alone');
     await writeFile(join(dir, 'report.json'), JSON.stringify(sampleReport()));
+    const r = await runCli('report', dir, '--quiet');
+    expect(r.code).toBe(0);
+    const html = await readFile(join(dir, 'report.html'), 'utf8');
+    expect(html).toContain('id="thumbnails"');
+    expect(html).toContain('id="trigger"');
+  });
+
+  it('names the missing output of an older, figureless audit and writes nothing', async () => {
+    const dir = await tmp.sub('incomplete');
+    const { figures: _figures, ...older } = sampleReport();
+    await writeFile(join(dir, 'report.json'), JSON.stringify(older));
     await mkdir(join(dir, 'quarantine'));
     const r = await runCli('report', dir);
     expect(r.code).toBe(1);
@@ -56,6 +67,16 @@ describe('abl-audit report', () => {
     await writeFile(join(dir, 'report.json'), JSON.stringify({ ...sampleReport(), outputs }));
     const { report } = await readAuditReport(dir);
     expect(report.outputs.html).toBe('report.html');
+  });
+
+  it('reads a report written before it kept figures and its standout threshold', async () => {
+    const dir = await tmp.sub('before-figures');
+    const { figures: _figures, ...older } = sampleReport();
+    const { minStandout: _m, ...isolation } = older.isolation;
+    await writeFile(join(dir, 'report.json'), JSON.stringify({ ...older, isolation }));
+    const { report } = await readAuditReport(dir);
+    expect(report.figures).toBeNull();
+    expect(report.isolation.minStandout).toBe(2.5);
   });
 
   it('rejects a bad --thumbnails value with exit code 2', async () => {

@@ -10,7 +10,8 @@ import type { AuditHooks } from '../../src/pipeline/runAudit.js';
 // tested in test/integration/audit.test.ts.
 vi.mock('../../src/pipeline/runAudit.js', () => ({
   runAudit: async (_config: AuditConfig, hooks: AuditHooks) => {
-    hooks.log?.('isolation epoch 1/1: LGA objective 0.5000');
+    hooks.onEvent?.({ type: 'phase-started', phase: 'isolation' });
+    hooks.onEvent?.({ type: 'isolation-epoch', epoch: 1, epochs: 1, objective: 0.5 });
     const bar = hooks.progress?.('quarantine', 10);
     bar?.update(10);
     bar?.stop();
@@ -66,6 +67,7 @@ describe('runAuditForCli', () => {
     expect(r.stdout).toContain('gate FAILED: fail_if_quarantine_fraction_above: 10.00% > 5.00%');
     expect(r.stdout).toContain('open the report: /tmp/out/report.html');
     expect(r.stderr).toContain('isolation epoch 1/1: LGA objective 0.5000\n');
+    expect(r.stderr).not.toContain('phase-started');
     expect(r.stderr).toMatch(/gate failed: fail_if_quarantine_fraction_above: 10\.00% > 5\.00%\n$/);
   });
 
@@ -92,9 +94,22 @@ describe('runAuditForCli', () => {
       .split('\n')
       .filter(Boolean)
       .map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(events.map((e) => `${e.level}/${e.event}`)).toEqual(['info/log', 'info/progress', 'warn/log']);
-    expect(events[1]).toMatchObject({ step: 'quarantine', done: 10, total: 10, unit: 'rows', final: true });
-    expect(events[2]).toMatchObject({
+    expect(events.map((e) => `${e.level}/${e.event}`)).toEqual([
+      'info/log',
+      'info/log',
+      'info/progress',
+      'warn/log',
+    ]);
+    // Phase starts reach JSON logs only; every audit event carries its type and fields.
+    expect(events[0]).toMatchObject({ message: 'phase-started', kind: 'phase-started', phase: 'isolation' });
+    expect(events[1]).toMatchObject({
+      message: 'isolation epoch 1/1: LGA objective 0.5000',
+      kind: 'isolation-epoch',
+      epoch: 1,
+      objective: 0.5,
+    });
+    expect(events[2]).toMatchObject({ step: 'quarantine', done: 10, total: 10, unit: 'rows', final: true });
+    expect(events[3]).toMatchObject({
       message: 'gate failed: fail_if_quarantine_fraction_above: 10.00% > 5.00%',
       gate: 'fail_if_quarantine_fraction_above',
     });

@@ -1,4 +1,9 @@
 import { type AuditReport, REPORT_SCHEMA } from '../../src/report/auditReport.js';
+import { imageDataUri } from '../../src/report/figures/imageDataUri.js';
+
+const SHAPE = { height: 4, width: 4, channels: 1 };
+/** A 4×4 grey image with a bright 2×2 corner. */
+const CORNER = Uint8Array.from({ length: 16 }, (_, p) => (p % 4 >= 2 && p >= 8 ? 255 : 40));
 
 /** A complete, plausible report.json of a 1,000-row audit with a clear target (class 2), for tests. */
 export function sampleReport(): AuditReport {
@@ -49,6 +54,7 @@ export function sampleReport(): AuditReport {
       isolated: 10,
       classGaps: [1, 1.2, 4, null],
       targetStandout: 3.3,
+      minStandout: 2.5,
       suspectedTarget: { label: 2, name: 'two <b>', share: 0.9, lift: 3.6 },
       epochsDetail: [
         {
@@ -126,6 +132,25 @@ export function sampleReport(): AuditReport {
       cleanedModel: { cleanAccuracy: null, targetClassAccuracy: null, attackSuccessRate: null },
     },
     gates: [],
+    figures: {
+      scoreBins: [
+        { start: -10, end: -5, quarantined: 10, kept: 0 },
+        { start: -5, end: 0, quarantined: 0, kept: 990 },
+      ],
+      topQuarantined: [
+        { id: 'r<1>', label: 2, rank: 0, score: -9.5, poisoned: true, image: imageDataUri(CORNER, SHAPE) },
+        { id: 'r2', label: 0, rank: 1, score: -8, poisoned: false, image: imageDataUri(CORNER, SHAPE) },
+      ],
+      trigger: {
+        label: 2,
+        quarantinedRows: 9,
+        keptRows: 241,
+        imageShape: SHAPE,
+        quarantinedMean: imageDataUri(CORNER, SHAPE),
+        keptMean: imageDataUri(new Uint8Array(16).fill(40), SHAPE),
+        heatmap: { height: 4, width: 4, values: Array.from(CORNER, (v) => v - 40) },
+      },
+    },
     parameters: { model: 'small-cnn', isolation: { epochs: 2, gamma: 0.5 }, columns: {} },
     seed: 1,
     backend: { name: 'wasm', tfBackend: 'wasm', threads: 1, skipped: [] },

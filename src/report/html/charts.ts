@@ -1,8 +1,6 @@
 import { parse, View } from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
-import type { AuditReport } from '../auditReport.js';
-import { blockAverage, shrinkFactor } from './blockAverage.js';
-import type { ScoreBin, TriggerView } from './reportFigures.js';
+import type { AuditReport, ReportTriggerView, ScoreBin } from '../auditReport.js';
 
 /**
  * Colours from the Okabe–Ito palette, which stays distinguishable with the common colour-vision
@@ -277,30 +275,18 @@ export function unlearningSpec(report: AuditReport): TopLevelSpec | null {
   };
 }
 
-/** The heat map is at most this many cells a side; larger images are block-averaged down. */
-const MAX_HEATMAP_SIDE = 64;
-
 /**
  * The trigger view as a heat map: per pixel, the mean quarantined value minus the mean kept value of
  * the same label, averaged over channels, on a diverging scale centred on 0 (orange = brighter in the
  * quarantined rows, blue = darker).
  */
-export function triggerHeatmapSpec(view: TriggerView): TopLevelSpec {
-  const difference = Float32Array.from(view.quarantinedMean, (q, p) => q - (view.keptMean[p] as number));
-  const small = blockAverage(difference, view.shape, shrinkFactor(view.shape, MAX_HEATMAP_SIDE));
-  const { height: rows, width: cols, channels } = small.shape;
-  const values: { x: number; y: number; d: number }[] = [];
+export function triggerHeatmapSpec(view: ReportTriggerView): TopLevelSpec {
+  const { height: rows, width: cols, values: cells } = view.heatmap;
   let extent = 1;
-  for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < cols; c++) {
-      // Every channel's block holds as many pixels, so the mean of the channel means is the block's mean.
-      let sum = 0;
-      for (let ch = 0; ch < channels; ch++) sum += small.pixels[(r * cols + c) * channels + ch] as number;
-      const d = sum / channels;
-      extent = Math.max(extent, Math.abs(d));
-      values.push({ x: c, y: r, d: Math.round(d * 10) / 10 });
-    }
-  }
+  const values = cells.map((d, p) => {
+    extent = Math.max(extent, Math.abs(d));
+    return { x: p % cols, y: Math.floor(p / cols), d };
+  });
   const cell = Math.max(4, Math.floor(300 / Math.max(rows, cols)));
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',

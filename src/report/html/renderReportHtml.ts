@@ -1,8 +1,5 @@
-import { DEFAULT_MIN_STANDOUT } from '../../abl/scoreRows.js';
-import type { ImageShape } from '../../data/imageShape.js';
-import type { AuditReport, ReportFile, ReportModelMetrics } from '../auditReport.js';
-import { imageDataUri } from './imageDataUri.js';
-import type { ReportFigures } from './reportFigures.js';
+import type { AuditReport, ReportFile, ReportImageShape, ReportModelMetrics } from '../auditReport.js';
+import { MAX_EMBEDDED_SIDE } from '../figures/figureLimits.js';
 import { REPORT_CSS } from './reportStyles.js';
 
 /** The charts of the report, each a standalone SVG (null when there is nothing to draw). */
@@ -40,13 +37,11 @@ function className(report: AuditReport, label: number): string {
  * and the run's facts. Everything is inline (styles, SVG charts, PNG data URIs) and there is no
  * script, so the page opens from disk, offline, and prints as it shows.
  *
- * @param report - the audit's report.json.
- * @param figures - data read from the audit's Parquet outputs.
+ * @param report - the audit's report.json (its `figures` hold the images and histogram data).
  * @param charts - the rendered charts.
  */
 export function renderReportHtml(
   report: AuditReport,
-  figures: ReportFigures,
   charts: ReportCharts,
   options: { readonly besideReportJson?: boolean } = {},
 ): string {
@@ -69,8 +64,8 @@ export function renderReportHtml(
 <main>
 ${verdictSection(report)}
 ${quarantineSection(report, charts)}
-${thumbnailSection(report, figures)}
-${triggerSection(report, figures, charts)}
+${thumbnailSection(report)}
+${triggerSection(report, charts)}
 ${isolationSection(report, charts)}
 ${unlearningSection(report, charts)}
 ${groundTruthSection(report)}
@@ -92,21 +87,20 @@ function verdictSection(report: AuditReport): string {
         ? `<p class="status pass" id="status">✓ All ${report.gates.length} gates passed</p>`
         : `<p class="status fail" id="status">✗ ${failed.length} of ${report.gates.length} gates failed</p>`;
   const standout = report.isolation.targetStandout;
+  const minStandout = report.isolation.minStandout;
   const targetCard =
     s.suspectedTargetClass === null
       ? card(
           'Suspected target class',
           'none',
-          standout === null
-            ? ''
-            : `largest class standout ${standout.toFixed(1)}× (< ${DEFAULT_MIN_STANDOUT})`,
+          standout === null ? '' : `largest class standout ${standout.toFixed(1)}× (< ${minStandout})`,
         )
       : card(
           'Suspected target class',
           `${s.suspectedTargetClass}${report.data.classNames?.[s.suspectedTargetClass] ? ` <small>${esc(report.data.classNames[s.suspectedTargetClass] as string)}</small>` : ''}`,
           standout === null
             ? ''
-            : `stands out ${standout.toFixed(1)}× the median class (≥ ${DEFAULT_MIN_STANDOUT} is clear)`,
+            : `stands out ${standout.toFixed(1)}× the median class (≥ ${minStandout} is clear)`,
         );
   const cleaned = report.metrics.cleanedModel;
   const gt = report.isolation.groundTruth;
@@ -170,7 +164,7 @@ export function verdictSentence(report: AuditReport): string {
     // Under this score the suspect's rows are ranked first, so the quarantine's make-up follows from
     // the choice; the evidence is the standout that made it.
     parts.push(
-      `Class ${className(report, s.suspectedTargetClass)} is the suspected backdoor target: its lowest losses stand apart from the rest of the class ${standout.toFixed(1)}× as far as in the median class (${DEFAULT_MIN_STANDOUT} or more counts as clear), the mark of rows learned much faster than their class, so its rows were ranked first.`,
+      `Class ${className(report, s.suspectedTargetClass)} is the suspected backdoor target: its lowest losses stand apart from the rest of the class ${standout.toFixed(1)}× as far as in the median class (${report.isolation.minStandout} or more counts as clear), the mark of rows learned much faster than their class, so its rows were ranked first.`,
     );
   } else if (s.suspectedTargetClass !== null && target) {
     parts.push(
@@ -224,11 +218,12 @@ function classCaption(report: AuditReport): string {
     : 'A backdoor relabels its rows to one target class, so poisoned rows pile up in one bar; the suspected target is in orange.';
 }
 
-function thumbnailSection(report: AuditReport, figures: ReportFigures): string {
-  if (figures.topQuarantined.length === 0) return '';
+function thumbnailSection(report: AuditReport): string {
+  const top = report.figures.topQuarantined;
+  if (top.length === 0) return '';
   const shape = report.data.imageShape;
   const size = thumbSize(shape);
-  const items = figures.topQuarantined
+  const items = top
     .map((ex) => {
       const truth =
         ex.poisoned === null
@@ -237,44 +232,50 @@ function thumbnailSection(report: AuditReport, figures: ReportFigures): string {
             ? '<span class="badge bad">poisoned</span>'
             : '<span class="badge ok">clean</span>';
       const alt = `rank ${ex.rank + 1}, id ${ex.id}, label ${className(report, ex.label)}`;
-      return `<figure class="thumb"><img src="${imageDataUri(ex.pixels, shape, MAX_EMBEDDED_SIDE)}" width="${size}" height="${Math.round((size * shape.height) / shape.width)}" alt="${esc(alt)}"><figcaption><span class="rank">#${ex.rank + 1}</span> <span class="id" title="${esc(ex.id)}">${esc(ex.id)}</span><br>label ${esc(className(report, ex.label))}<br>score ${Number.isFinite(ex.score) ? ex.score.toFixed(2) : '—'} ${truth}</figcaption></figure>`;
+      return `<figure class="thumb"><img src="${dataUri(ex.image)}" width="${size}" height="${Math.round((size * shape.height) / shape.width)}" alt="${esc(alt)}"><figcaption><span class="rank">#${ex.rank + 1}</span> <span class="id" title="${esc(ex.id)}">${esc(ex.id)}</span><br>label ${esc(className(report, ex.label))}<br>score ${ex.score === null ? '—' : ex.score.toFixed(2)} ${truth}</figcaption></figure>`;
     })
     .join('');
-  const hasTruth = figures.topQuarantined.some((e) => e.poisoned !== null);
+  const hasTruth = top.some((e) => e.poisoned !== null);
   return `<section id="thumbnails" aria-labelledby="thumbnails-h">
 <h2 id="thumbnails-h">Most suspicious quarantined rows</h2>
-<p>The ${figures.topQuarantined.length} top-ranked of ${num(report.summary.quarantined)} quarantined rows, most suspicious first, with their row id, label and score${hasTruth ? ', and the ground truth from the input’s <code>poisoned</code> column (not used by the audit)' : ''}. All quarantined rows are in <code>quarantine/</code>.</p>
+<p>The ${top.length} top-ranked of ${num(report.summary.quarantined)} quarantined rows, most suspicious first, with their row id, label and score${hasTruth ? ', and the ground truth from the input’s <code>poisoned</code> column (not used by the audit)' : ''}. All quarantined rows are in <code>quarantine/</code>.</p>
 <div class="thumbs">${items}</div>
 </section>`;
 }
 
-/** Largest side, in pixels, of an image embedded in the page: a page of 40 photos stays small. */
-const MAX_EMBEDDED_SIDE = 128;
+/**
+ * An image from report.json, only when it is a PNG data URI in base64 (all the audit writes): a
+ * report edited by hand cannot smuggle markup or another URL scheme into the page.
+ */
+function dataUri(uri: string): string {
+  return /^data:image\/png;base64,[A-Za-z0-9+/]*={0,2}$/.test(uri) ? uri : 'data:,';
+}
 
 /**
  * Display width of thumbnails: about 64 px, small images scaled up by a whole factor (pixel-sharp),
  * large ones shown at most {@link MAX_EMBEDDED_SIDE} wide.
  */
-function thumbSize(shape: ImageShape): number {
+function thumbSize(shape: ReportImageShape): number {
   return shape.width >= 64
     ? Math.min(shape.width, MAX_EMBEDDED_SIDE)
     : shape.width * Math.max(1, Math.round(64 / shape.width));
 }
 
-function triggerSection(report: AuditReport, figures: ReportFigures, charts: ReportCharts): string {
-  const view = figures.trigger;
+function triggerSection(report: AuditReport, charts: ReportCharts): string {
+  const view = report.figures.trigger;
   if (view === null || charts.triggerHeatmap === null) return '';
-  const size = Math.max(112, thumbSize(view.shape) * 2);
+  const shape = view.imageShape;
+  const size = Math.max(112, thumbSize(shape) * 2);
   const filter = report.unlearning.triggerFilter;
   const filterNote = filter
     ? ` The audit also found a shared pixel pattern of ${filter.pixels} pixels in the quarantined rows that other classes lack, and left out ${num(filter.rows)} more rows of this class that carry it.`
     : '';
   return `<section id="trigger" aria-labelledby="trigger-h">
 <h2 id="trigger-h">Trigger view</h2>
-<p>Label ${esc(className(report, view.label))}: the mean of its ${num(view.quarantinedRows)} quarantined rows minus the mean of its ${num(view.keptRows)} kept rows, per pixel${view.shape.channels > 1 ? ' (averaged over channels)' : ''}. A patch trigger shows as a sharp spot; a blended or warped trigger as a faint texture over the image; without a backdoor only the class’s ordinary variation remains. The kept rows include any poison the quarantine did not take, which fades the spot without hiding it.${esc(filterNote)}</p>
+<p>Label ${esc(className(report, view.label))}: the mean of its ${num(view.quarantinedRows)} quarantined rows minus the mean of its ${num(view.keptRows)} kept rows, per pixel${shape.channels > 1 ? ' (averaged over channels)' : ''}. A patch trigger shows as a sharp spot; a blended or warped trigger as a faint texture over the image; without a backdoor only the class’s ordinary variation remains. The kept rows include any poison the quarantine did not take, which fades the spot without hiding it.${esc(filterNote)}</p>
 <div class="trigger">
-<figure><img src="${imageDataUri(view.quarantinedMean, view.shape, MAX_EMBEDDED_SIDE)}" width="${size}" height="${Math.round((size * view.shape.height) / view.shape.width)}" alt="mean quarantined image"><figcaption>mean quarantined</figcaption></figure>
-<figure><img src="${imageDataUri(view.keptMean, view.shape, MAX_EMBEDDED_SIDE)}" width="${size}" height="${Math.round((size * view.shape.height) / view.shape.width)}" alt="mean kept image"><figcaption>mean kept</figcaption></figure>
+<figure><img src="${dataUri(view.quarantinedMean)}" width="${size}" height="${Math.round((size * shape.height) / shape.width)}" alt="mean quarantined image"><figcaption>mean quarantined</figcaption></figure>
+<figure><img src="${dataUri(view.keptMean)}" width="${size}" height="${Math.round((size * shape.height) / shape.width)}" alt="mean kept image"><figcaption>mean kept</figcaption></figure>
 <figure class="chart" id="chart-trigger">${plot('Trigger view heat map', charts.triggerHeatmap)}<figcaption>quarantined − kept (orange: brighter in the quarantined rows, blue: darker)</figcaption></figure>
 </div>
 </section>`;

@@ -5,7 +5,6 @@ import {
   renderReportHtml,
   verdictSentence,
 } from '../../../../src/report/html/renderReportHtml.js';
-import type { ReportFigures } from '../../../../src/report/html/reportFigures.js';
 import { sampleReport } from '../../../helpers/sampleReport.js';
 
 const CHARTS: ReportCharts = {
@@ -16,31 +15,17 @@ const CHARTS: ReportCharts = {
   triggerHeatmap: '<svg id="c5"></svg>',
 };
 
-const FIGURES: ReportFigures = {
-  scoreBins: [],
-  topQuarantined: [
-    {
-      id: '<img src=x onerror=alert(1)>',
-      label: 2,
-      rank: 0,
-      score: -9.5,
-      poisoned: true,
-      pixels: new Uint8Array(16).fill(255),
-    },
-    { id: 'row-2', label: 0, rank: 1, score: -9, poisoned: false, pixels: new Uint8Array(16) },
-  ],
-  trigger: {
-    label: 2,
-    quarantinedRows: 9,
-    keptRows: 241,
-    shape: { height: 4, width: 4, channels: 1 },
-    quarantinedMean: new Float32Array(16).fill(100),
-    keptMean: new Float32Array(16).fill(50),
-  },
-};
+/** The sample report with a hostile row id among its thumbnails. */
+function hostileReport() {
+  const r = sampleReport();
+  const [first, ...rest] = r.figures.topQuarantined;
+  if (!first) throw new Error('the sample report has thumbnails');
+  const topQuarantined = [{ ...first, id: '<img src=x onerror=alert(1)>' }, ...rest];
+  return { ...r, figures: { ...r.figures, topQuarantined } };
+}
 
 describe('renderReportHtml', () => {
-  const html = renderReportHtml(sampleReport(), FIGURES, CHARTS);
+  const html = renderReportHtml(hostileReport(), CHARTS);
 
   it('is one self-contained page: no script, no external stylesheet, image or font', () => {
     expect(html.startsWith('<!doctype html>')).toBe(true);
@@ -115,7 +100,6 @@ describe('renderReportHtml', () => {
           },
         ],
       },
-      FIGURES,
       CHARTS,
     );
     expect(failed).toContain('<p class="status fail" id="status">✗ 1 of 1 gates failed</p>');

@@ -1,6 +1,6 @@
 import { decode } from 'fast-png';
 import { describe, expect, it } from 'vitest';
-import { imageDataUri } from '../../../../src/report/html/imageDataUri.js';
+import { imageDataUri } from '../../../../src/report/figures/imageDataUri.js';
 
 function decodeUri(uri: string) {
   expect(uri.startsWith('data:image/png;base64,')).toBe(true);

@@ -1,4 +1,4 @@
-import type { ImageShape } from '../../data/imageShape.js';
+import type { ReportImageShape as ImageShape } from '../auditReport.js';
 
 /** The whole factor that brings an image's longer side to at most `maxSide` (1 when it already fits). */
 export function shrinkFactor(shape: ImageShape, maxSide: number): number {

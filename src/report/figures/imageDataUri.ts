@@ -1,5 +1,5 @@
 import { encode as encodePng } from 'fast-png';
-import type { ImageShape } from '../../data/imageShape.js';
+import type { ReportImageShape as ImageShape } from '../auditReport.js';
 import { blockAverage, shrinkFactor } from './blockAverage.js';
 
 /**

@@ -1,0 +1,80 @@
+import { join } from 'node:path';
+import type { RecordBatch } from 'apache-arrow';
+import { GROUND_TRUTH_COLUMN, writeQuarantine } from '../../abl/writeQuarantine.js';
+import { writeScores } from '../../abl/writeScores.js';
+import type { ExampleBatch } from '../../data/exampleBatch.js';
+import { imageSize } from '../../data/imageShape.js';
+import { binScores, createFigureCollector, triggerLabel } from '../../report/figures/figureCollector.js';
+import { DEFAULT_SCORE_BINS } from '../../report/figures/figureLimits.js';
+import type { AuditPhase } from '../auditPhase.js';
+import type { DatasetRecord, IsolationRecord, QuarantineRecord, RankingRecord } from '../auditRecords.js';
+
+/**
+ * Quarantine: writes `scores.parquet`, then streams the training data once more into `quarantine/`
+ * (the isolated rows) and `clean/` (the rest), every original column kept plus the audit's scores.
+ * The same pass collects what report.html draws (thumbnails, the trigger view, the score histogram),
+ * so the page needs no second read.
+ */
+export const quarantinePhase: AuditPhase<
+  { readonly dataset: DatasetRecord; readonly isolation: IsolationRecord; readonly ranking: RankingRecord },
+  QuarantineRecord
+> = {
+  name: 'quarantine',
+  async run({ dataset, isolation, ranking }, ctx) {
+    const traj = isolation.trajectories;
+    const { scores, isolatedCount, suspect } = ranking;
+    await writeScores(join(ctx.out, 'scores.parquet'), traj, scores, isolatedCount);
+    const quarantinedPerClass = new Array<number>(dataset.numClasses).fill(0);
+    for (const row of ranking.isolatedRows) {
+      const label = traj.labels[row] as number;
+      quarantinedPerClass[label] = (quarantinedPerClass[label] ?? 0) + 1;
+    }
+    const figures = createFigureCollector({
+      shape: dataset.shape,
+      triggerLabel: triggerLabel(suspect?.label ?? null, quarantinedPerClass),
+    });
+    const isQuarantined = (row: number) => (scores.rank[row] as number) < isolatedCount;
+    const collect = (examples: ExampleBatch, rows: readonly number[], batch: RecordBatch) => {
+      const truth = batch.getChild(GROUND_TRUTH_COLUMN);
+      const hasTruth = truth !== null && String(truth.type) === 'Bool';
+      const size = imageSize(examples.shape);
+      rows.forEach((row, i) => {
+        const label = examples.labels[i] as number;
+        const rank = scores.rank[row] as number;
+        if (!figures.wants(label, rank, isQuarantined(row))) return;
+        figures.add({
+          id: examples.ids[i] as string,
+          label,
+          rank,
+          score: scores.score[row] as number,
+          quarantined: isQuarantined(row),
+          poisoned: hasTruth ? truth.get(i) === true : null,
+          pixels: examples.images.subarray(i * size, (i + 1) * size),
+        });
+      });
+    };
+    const bar = ctx.progress('quarantine', dataset.rows);
+    const summary = await writeQuarantine(
+      ctx.config.train,
+      ctx.out,
+      {
+        index: new Map(traj.ids.map((id, i) => [id, i])),
+        loss: traj.losses[traj.losses.length - 1] as Float32Array,
+        score: scores.score,
+        rank: scores.rank,
+        isolated: isolatedCount,
+      },
+      { ...ctx.config.columns, onProgress: (rows) => bar.update(rows), onRows: collect },
+    );
+    bar.stop();
+    ctx.emit({
+      type: 'quarantined',
+      quarantined: summary.quarantined,
+      rows: dataset.rows,
+      score: scores.method,
+      suspect: suspect && { label: suspect.label, share: suspect.share },
+    });
+    const flags = Array.from(scores.rank, (r) => r < isolatedCount);
+    return { summary, figures: figures.finish(binScores(scores.score, flags, DEFAULT_SCORE_BINS)) };
+  },
+};

@@ -1,0 +1,29 @@
+import { hashDataFiles } from '../../io/hashDataFiles.js';
+import { readTrainingData } from '../../train/scaffold/readTrainingData.js';
+import type { AuditPhase } from '../auditPhase.js';
+import type { DatasetRecord } from '../auditRecords.js';
+
+/**
+ * Read: hashes every input file (so the report ties the audit to exact bytes) and reads the training
+ * set once, learning its shape, row count and classes (and caching it when it fits in memory).
+ */
+export const readPhase: AuditPhase<void, DatasetRecord> = {
+  name: 'read',
+  async run(_, ctx) {
+    const { config } = ctx;
+    const inputs = await ctx.time('hash', async () => ({
+      train: await hashDataFiles(config.train),
+      test: config.test ? await hashDataFiles(config.test) : null,
+      backdoorTest: config.backdoorTest ? await hashDataFiles(config.backdoorTest) : null,
+    }));
+    const training = await readTrainingData(config.train, config.columns);
+    ctx.emit({
+      type: 'dataset-read',
+      file: config.train,
+      rows: training.rows,
+      shape: training.shape,
+      classes: training.numClasses,
+    });
+    return { ...training, inputs };
+  },
+};

@@ -1,0 +1,41 @@
+import { join } from 'node:path';
+import { describeError } from '../../errors.js';
+import { writeFileAtomically } from '../../io/atomicWrite.js';
+import type { AuditReport } from '../../report/auditReport.js';
+import { clearCheckpoints } from '../auditCheckpoint.js';
+import type { AuditPhase } from '../auditPhase.js';
+import { type AuditRecords, buildAuditReport } from '../buildAuditReport.js';
+import { writeHtmlReport } from '../writeHtmlReport.js';
+
+/** What {@link runAudit} produced. */
+export interface AuditResult {
+  readonly report: AuditReport;
+  /** Absolute path of report.json. */
+  readonly reportPath: string;
+}
+
+/**
+ * Report: builds report.json from the records, renders report.html from it, writes report.json last
+ * (it marks the audit complete) and removes the checkpoints.
+ */
+export const reportPhase: AuditPhase<Omit<AuditRecords, 'config' | 'out'>, AuditResult> = {
+  name: 'report',
+  async run(records, ctx) {
+    const report = buildAuditReport({ ...records, config: ctx.config, out: ctx.out });
+    // A page that fails to render must not throw away a finished audit: it is reported and left out.
+    const html = await ctx
+      .time('html', () => writeHtmlReport(ctx.out, { report }).then(() => report.outputs.html))
+      .catch((error: unknown) => {
+        ctx.emit({
+          type: 'warning',
+          message: `warning: report.html was not written (${describeError(error)}); \`abl-audit report ${ctx.out}\` retries`,
+        });
+        return null;
+      });
+    const final = html === report.outputs.html ? report : { ...report, outputs: { ...report.outputs, html } };
+    const reportPath = join(ctx.out, 'report.json');
+    await writeFileAtomically(reportPath, `${JSON.stringify(final, null, 2)}\n`);
+    await clearCheckpoints(ctx.out);
+    return { report: final, reportPath };
+  },
+};

@@ -1,0 +1,64 @@
+import { createHash } from 'node:crypto';
+import type { AuditConfig } from '../../config/auditConfig.js';
+import type { HashedFile } from '../../io/hashDataFiles.js';
+import { initBackend } from '../../train/backend.js';
+import { createTrainer } from '../../train/scaffold/createTrainer.js';
+import { clearCheckpoints, loadCheckpoint } from '../auditCheckpoint.js';
+import type { AuditPhase } from '../auditPhase.js';
+import type { AuditTraining, DatasetRecord } from '../auditRecords.js';
+
+/**
+ * Version of what a checkpoint holds; part of its fingerprint, so that a checkpoint of another layout
+ * is refused rather than misread.
+ */
+const CHECKPOINT_FORMAT = 2;
+
+/**
+ * Setup: chooses the backend, builds the model, its optimizer (SGD with Nesterov momentum, as the
+ * reference code) and the data-parallel threads, and, when resuming, loads the checkpoint into them.
+ */
+export const setupPhase: AuditPhase<DatasetRecord, AuditTraining> = {
+  name: 'setup',
+  async run(dataset, ctx) {
+    const { config } = ctx;
+    const note = (message: string) => ctx.emit({ type: 'note', message });
+    const backend = await initBackend({ prefer: config.backend, log: note });
+    const trainer = await createTrainer(dataset, {
+      architecture: config.model,
+      seed: config.seed,
+      optimizer: { kind: 'sgd', lr: config.learningRate, momentum: 0.9, nesterov: true },
+      threads: config.threads,
+      log: note,
+    });
+    ctx.onClose(() => trainer.dispose());
+    const fingerprint = fingerprintOf(config, dataset.inputs, backend.name);
+    if (!ctx.resume) await clearCheckpoints(ctx.out);
+    const resumed = ctx.resume
+      ? await loadCheckpoint(ctx.out, fingerprint, trainer.model, trainer.optimizer)
+      : null;
+    if (resumed) {
+      const unlearning = resumed.phase === 'unlearning';
+      ctx.emit({
+        type: 'resumed',
+        phase: resumed.phase,
+        epochsDone: unlearning ? (resumed.unlearn?.epochsDone ?? 0) : resumed.trajectories.losses.length,
+      });
+    } else if (ctx.resume) ctx.emit({ type: 'nothing-to-resume' });
+    return { backend, trainer, fingerprint, resumed };
+  },
+};
+
+/** Hash of everything that decides an audit's result, so a checkpoint is only resumed by the same run. */
+function fingerprintOf(
+  config: AuditConfig,
+  inputs: Record<string, readonly HashedFile[] | null>,
+  backend: string,
+): string {
+  const { out: _out, gates: _gates, ...decisive } = config;
+  const files = Object.fromEntries(
+    Object.entries(inputs).map(([k, v]) => [k, v?.map((f) => f.sha256) ?? null]),
+  );
+  return createHash('sha256')
+    .update(JSON.stringify({ format: CHECKPOINT_FORMAT, decisive, files, backend }))
+    .digest('hex');
+}

@@ -1,0 +1,202 @@
+import { filter, lastValueFrom, map, toArray } from 'rxjs';
+import { isolatedRowsPerBatch, type UnlearnSchedule, unlearn } from '../../abl/unlearn.js';
+import { planUnlearning, type RowGatherer, type UnlearningPlan } from '../../abl/unlearningPlan.js';
+import type { AuditConfig } from '../../config/auditConfig.js';
+import type { ReportModelMetrics } from '../../report/auditReport.js';
+import { concatBatches, selectRows } from '../../train/batches/selectRows.js';
+import { evaluateOnTestSets } from '../../train/scaffold/evaluateOnTestSets.js';
+import type { AuditPhase, PhaseContext, StageProgress } from '../auditPhase.js';
+import type {
+  AuditTraining,
+  DatasetRecord,
+  EpochMetrics,
+  IsolationRecord,
+  RankingRecord,
+  UnlearningRecord,
+} from '../auditRecords.js';
+import { toReportEpoch, toReportMetrics } from '../reportRecords.js';
+
+/** What the unlearning phase works from. */
+export interface UnlearnPhaseInput {
+  readonly dataset: DatasetRecord;
+  readonly training: AuditTraining;
+  readonly isolation: IsolationRecord;
+  readonly ranking: RankingRecord;
+}
+
+/**
+ * Retrain and unlearn: measures the isolation model (it has learned the backdoor), plans which rows
+ * to trust, distrust and watch (ABL policy, `planUnlearning`), then unlearns the isolated rows while
+ * training on the rest, under the guards, checkpointing after every epoch; and measures the cleaned
+ * model.
+ */
+export const unlearnPhase: AuditPhase<UnlearnPhaseInput, UnlearningRecord> = {
+  name: 'unlearning',
+  async run(input, ctx) {
+    const { dataset, training, ranking } = input;
+    const { config } = ctx;
+    const ul = config.unlearning;
+    const measure = measurer(input, config);
+    const resumed = training.resumed?.phase === 'unlearning' ? training.resumed : null;
+    // The isolation model's metrics are only measurable before unlearning changes it.
+    const afterIsolation = resumed ? null : await ctx.time('evaluate', measure);
+    const plan = await planUnlearning(
+      {
+        trajectories: input.isolation.trajectories,
+        score: ranking.scores.score,
+        isolatedRows: ranking.isolatedRows,
+        suspect: ranking.suspect?.label ?? null,
+      },
+      { ...ul, seed: config.seed },
+      gatherer(dataset, input.isolation.trajectories.ids),
+      { source: config.train, scoring: { parallel: training.trainer.parallel } },
+    );
+    if (!plan.ascend && ul.mode === 'joint') ctx.emit({ type: 'no-target' });
+    const epochMetrics: EpochMetrics[] = [...(resumed?.unlearnMetrics ?? [])];
+    const schedule = scheduleOf(config, plan);
+    const total = ul.epochs + (ul.mode === 'reference' ? ul.referenceUnlearnEpochs : 0);
+    const bar = epochProgress(ctx, total, (e) => rowsPerEpoch(config, dataset.rows, plan, e));
+    const { model, optimizer, parallel } = training.trainer;
+    const progress = await unlearn(model, optimizer, dataset.data, {
+      schedule,
+      rows: plan,
+      guards: plan.guards,
+      training: {
+        batchSize: config.batchSize,
+        seed: config.seed,
+        firstEpoch: config.isolation.epochs,
+        augment: config.augment === 'on' ? true : config.augment === 'off' ? false : 'auto',
+        parallel,
+      },
+      retries: ul.guardRetries,
+      distrust: plan.distrust ?? undefined,
+      resumeFrom: resumed?.unlearn ?? null,
+      onStep: bar.step,
+      onEpoch: async (p) => {
+        bar.stop();
+        const m = config.test || config.backdoorTest ? await measure() : null;
+        const metrics = {
+          cleanAccuracy: m?.cleanAccuracy?.value ?? null,
+          attackSuccessRate: m?.attackSuccessRate?.value ?? null,
+        };
+        epochMetrics.push(metrics);
+        const record = p.history[p.history.length - 1];
+        if (record)
+          ctx.emit({ type: 'unlearning-epoch', record: toReportEpoch(record, metrics), epochs: total });
+        await ctx.checkpoint(training, {
+          trajectories: input.isolation.trajectories,
+          isolationObjectives: input.isolation.objectives,
+          unlearn: p,
+          unlearnMetrics: epochMetrics,
+        });
+      },
+    });
+    const cleaned = await ctx.time('evaluate', measure);
+    return {
+      progress,
+      ascended: ul.mode === 'reference' || plan.ascend,
+      guardRows: plan.guardRows.ids.length,
+      probeRows: plan.ascend && ul.maxProbeRise !== null ? plan.probeRows.ids.length : 0,
+      trigger: plan.trigger,
+      epochMetrics,
+      afterIsolation,
+      cleaned,
+    };
+  },
+};
+
+/** Measures the model on the test sets given: clean accuracy and attack success. */
+function measurer(input: UnlearnPhaseInput, config: AuditConfig): () => Promise<ReportModelMetrics> {
+  const { dataset, training, ranking } = input;
+  const suspect = ranking.suspect?.label ?? null;
+  const target = config.attackTarget ?? suspect;
+  return async () =>
+    toReportMetrics(
+      await evaluateOnTestSets(
+        training.trainer.model,
+        { test: config.test, backdoorTest: config.backdoorTest, target },
+        { overrides: config.columns, numClasses: dataset.numClasses, parallel: training.trainer.parallel },
+      ),
+      suspect ?? config.attackTarget,
+      config.attackTarget !== null,
+    );
+}
+
+/** Gathers rows of the training data chunk by chunk, so no copy of the whole dataset is ever made. */
+function gatherer(dataset: DatasetRecord, ids: readonly string[]): RowGatherer {
+  const rowOf = new Map(ids.map((id, i) => [id, i]));
+  return async (keep) => {
+    const parts = await lastValueFrom(
+      dataset.data.forEpoch(0).pipe(
+        map((b) => selectRows(b, (id) => keep(rowOf.get(id) as number))),
+        filter((b) => b.ids.length > 0),
+        toArray(),
+      ),
+    );
+    return parts.length > 0
+      ? concatBatches(parts)
+      : { ids: [], images: new Uint8Array(0), labels: new Int32Array(0), shape: dataset.shape };
+  };
+}
+
+function scheduleOf(config: AuditConfig, plan: UnlearningPlan): UnlearnSchedule {
+  const ul = config.unlearning;
+  const learningRate = ul.learningRate ?? config.learningRate;
+  return ul.mode === 'joint'
+    ? {
+        mode: 'joint',
+        epochs: ul.epochs,
+        learningRate,
+        ascend: plan.ascend,
+        isolatedPerBatch: ul.isolatedPerBatch ?? undefined,
+      }
+    : {
+        mode: 'reference',
+        fineTuneEpochs: ul.epochs,
+        learningRate,
+        unlearnEpochs: ul.referenceUnlearnEpochs,
+        unlearnLearningRate: ul.referenceLearningRate,
+      };
+}
+
+/**
+ * Rows one unlearning epoch trains on, for the progress bar's total (an estimate once rows are
+ * distrusted): clean batches plus, in joint mode, the isolated and anchor rows added to each.
+ */
+function rowsPerEpoch(config: AuditConfig, rows: number, plan: UnlearningPlan, epoch: number): number {
+  const ul = config.unlearning;
+  if (ul.mode === 'reference' && epoch >= ul.epochs) return plan.isolated.ids.length;
+  const clean = rows - plan.excluded.size;
+  const perBatch = isolatedRowsPerBatch(
+    plan.isolated.ids.length,
+    config.batchSize,
+    ul.isolatedPerBatch ?? undefined,
+  );
+  // Joint steps add the isolated rows and as many anchor rows, but only when unlearning ascends.
+  const added = plan.ascend ? perBatch + Math.min(perBatch, plan.anchor?.ids.length ?? 0) : 0;
+  return clean + (ul.mode === 'joint' ? Math.ceil(clean / config.batchSize) * added : 0);
+}
+
+/** One progress display per epoch, opened at its first step. */
+function epochProgress(
+  ctx: PhaseContext,
+  total: number,
+  rowsOf: (epoch: number) => number,
+): { step: (epoch: number, step: { rows: number }) => void; stop: () => void } {
+  let bar: StageProgress | null = null;
+  let done = 0;
+  return {
+    step: (epoch, step) => {
+      if (!bar) {
+        bar = ctx.progress(`unlearning epoch ${epoch + 1}/${total}`, rowsOf(epoch));
+        done = 0;
+      }
+      done += step.rows;
+      bar.update(done);
+    },
+    stop: () => {
+      bar?.stop();
+      bar = null;
+    },
+  };
+}

@@ -1,0 +1,90 @@
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { AUDIT_DEFAULTS, type AuditConfig } from '../../../src/config/auditConfig.js';
+import { type AuditResult, runAudit } from '../../../src/pipeline/runAudit.js';
+import { AUDIT_PHASES, type AuditEvent } from '../../../src/report/auditEvents.js';
+import { useTempDir } from '../../helpers/tempDir.js';
+import { writeTinyPoisonedSet } from '../../helpers/tinyPoisonedSet.js';
+
+const tmp = useTempDir('run-audit-');
+
+// A whole audit of 480 tiny rows on one thread: every phase runs, in seconds.
+let config: AuditConfig;
+let result: AuditResult;
+const events: AuditEvent[] = [];
+const lines: string[] = [];
+let poisoned: Set<string>;
+
+beforeAll(async () => {
+  const train = join(tmp.path, 'train.parquet');
+  poisoned = await writeTinyPoisonedSet(train, {
+    rows: 480,
+    classes: 4,
+    side: 8,
+    poisonRate: 0.1,
+    target: 0,
+    seed: 4,
+  });
+  config = {
+    ...AUDIT_DEFAULTS,
+    train,
+    out: join(tmp.path, 'out'),
+    batchSize: 32,
+    backend: 'wasm',
+    threads: 1,
+    isolation: { ...AUDIT_DEFAULTS.isolation, epochs: 2, ratio: 0.05 },
+    unlearning: { ...AUDIT_DEFAULTS.unlearning, epochs: 1 },
+  };
+  result = await runAudit(config, { onEvent: (e) => events.push(e), log: (l) => lines.push(l) });
+}, 600_000);
+
+describe('runAudit', () => {
+  it('runs every phase once, in order', () => {
+    const started = events.filter((e) => e.type === 'phase-started').map((e) => e.phase);
+    const finished = events.filter((e) => e.type === 'phase-finished').map((e) => e.phase);
+    expect(started).toEqual([...AUDIT_PHASES]);
+    expect(finished).toEqual([...AUDIT_PHASES]);
+    expect(Object.keys(result.report.timings)).toEqual(
+      expect.arrayContaining([...AUDIT_PHASES.slice(0, -1), 'total']),
+    );
+  });
+
+  it('reports what the phases recorded: rows, the isolated share, the quarantine’s ground truth', () => {
+    const { report } = result;
+    expect(report.summary.rows).toBe(480);
+    expect(report.summary.quarantined).toBe(24);
+    expect(report.isolation.epochs).toBe(2);
+    expect(report.isolation.minStandout).toBe(2.5);
+    expect(report.isolation.groundTruth?.poisoned).toBe(poisoned.size);
+    expect(report.data.perClass.reduce((s, c) => s + c.quarantined, 0)).toBe(24);
+    expect(report.unlearning.epochs).toHaveLength(
+      report.unlearning.epochs.filter((e) => e.retried).length + 1,
+    );
+    expect(report.backend).toMatchObject({ name: 'wasm', threads: 1 });
+  });
+
+  it('computes the page’s figures in the quarantine pass and writes them into report.json', async () => {
+    const { figures } = result.report;
+    expect(figures.topQuarantined).toHaveLength(24);
+    expect(figures.topQuarantined.map((t) => t.rank)).toEqual(Array.from({ length: 24 }, (_, i) => i));
+    expect(figures.topQuarantined.every((t) => t.poisoned === poisoned.has(t.id))).toBe(true);
+    expect(figures.scoreBins?.reduce((s, b) => s + b.quarantined + b.kept, 0)).toBe(480);
+    const onDisk = JSON.parse(await readFile(result.reportPath, 'utf8'));
+    expect(onDisk).toEqual(JSON.parse(JSON.stringify(result.report)));
+    expect((await stat(join(config.out, 'report.html'))).size).toBeGreaterThan(0);
+  });
+
+  it('words its events for the deprecated log hook, as the command line prints them', () => {
+    expect(lines[lines.findIndex((l) => l.startsWith('read '))]).toBe(
+      `read 480 rows of ${config.train} (8×8×1, 4 classes)`,
+    );
+    expect(lines.filter((l) => l.startsWith('isolation epoch '))).toHaveLength(2);
+    expect(lines.some((l) => l.startsWith('quarantined 24 of 480 rows'))).toBe(true);
+    expect(lines.some((l) => l.startsWith('unlearning epoch 1/1'))).toBe(true);
+  });
+
+  it('removes its checkpoints when it completes', async () => {
+    await expect(stat(join(config.out, '.abl-work'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+});
