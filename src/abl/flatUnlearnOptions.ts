@@ -25,7 +25,7 @@ export interface AccuracyGuard {
 }
 
 /**
- * The options {@link unlearn} took before 0.2: one flat object whose fields depend on the mode.
+ * The options {@link unlearn} took in earlier versions: one flat object whose fields depend on the mode.
  *
  * @deprecated use {@link UnlearnOptions} (schedule, rows, guards, training); still accepted.
  */
@@ -56,7 +56,7 @@ export interface FlatUnlearnOptions {
 /**
  * The deprecated flat options in today's shape, the guards in the order they were always checked.
  *
- * @param flat - options in the pre-0.2 shape.
+ * @param flat - options in the earlier shape.
  * @returns the same options as {@link UnlearnOptions}.
  */
 export function fromFlatOptions(flat: FlatUnlearnOptions): UnlearnOptions {

@@ -9,7 +9,7 @@ export class ReportCommand extends BaseCommand {
     category: 'Audit',
     description: "write report.html from an audit's report.json",
     details: `
-      Reads OUT/report.json and writes OUT/report.html: one self-contained page (inline styles, SVG charts and images; no script, no network) that opens from disk and prints. The page is drawn from report.json alone; only reports of audits older than 0.2 (which kept no figures) or a \`--thumbnails\` count above the 40 the audit kept read the outputs again (\`scores.parquet\`, \`quarantine/\`, \`clean/\`).
+      Reads OUT/report.json and writes OUT/report.html: one self-contained page (inline styles, SVG charts and images; no script, no network) that opens from disk and prints. The page is drawn from report.json alone; only reports of audits by earlier versions (which kept no figures) or a \`--thumbnails\` count above the 40 the audit kept read the outputs again (\`scores.parquet\`, \`quarantine/\`, \`clean/\`).
 
       Every audit already writes report.html; use this command to render it again (after upgrading abl-audit, or for an audit copied from elsewhere), or with \`--html\` to write it somewhere else. Open it with any browser, e.g. \`xdg-open OUT/report.html\` or \`open OUT/report.html\`.
 
