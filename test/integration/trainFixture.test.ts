@@ -15,6 +15,8 @@ const TRAIN = new URL('../../fixtures/fashion-mnist/train.parquet', import.meta.
 const TEST = new URL('../../fixtures/fashion-mnist/test.parquet', import.meta.url).pathname;
 
 describe('training on the Fashion-MNIST fixture through the stream API', () => {
+  // Real training on 3,000 rows: under 20 s on a quiet 2-core machine, several times that on a busy one.
+  // The 10-minute limit only catches a hang; the assertions decide the outcome.
   it('reaches > 80% test accuracy with a SmallCNN on the wasm backend, without leaking tensors', async () => {
     const backend = await initBackend({ prefer: 'wasm', log: () => {} });
     expect(backend.tfBackend).toBe('wasm');
@@ -29,11 +31,17 @@ describe('training on the Fashion-MNIST fixture through the stream API', () => {
     // Re-subscribes to the Parquet source on the first pass, then replays the decoded cache.
     const data = epochSource(() => readDataset(TRAIN).pipe(decodeExamples()), { cache: true });
 
+    // Three epochs, the last at a fifth of the rate, which settles the weights: three then suffice where
+    // a constant rate needed four. Measured test accuracy after three epochs: 0.836-0.856 over seeds 1-4
+    // and 7 with the decay; 0.790 for seed 7 without it. Three is also the fewest that leaves two epochs
+    // after the one that fills the cache, for the leak check below.
+    const learningRates = [1e-3, 1e-3, 2e-4];
     const tensorsPerEpoch: number[] = [];
-    for (let epoch = 0; epoch < 4; epoch++) {
+    for (const [epoch, learningRate] of learningRates.entries()) {
       const result = await trainEpoch(model, data.batchesForEpoch(epoch, { batchSize: 32, seed: 7 }), {
         optimizer,
         objective: crossEntropyObjective,
+        learningRate,
       });
       expect(result.rows).toBe(3000);
       tensorsPerEpoch.push(tf.memory().numTensors);
@@ -49,5 +57,5 @@ describe('training on the Fashion-MNIST fixture through the stream API', () => {
     expect(test.accuracy).toBeGreaterThan(0.8);
     model.dispose();
     optimizer.dispose();
-  }, 240_000);
+  }, 600_000);
 });

@@ -149,11 +149,16 @@ import { Binary, Field, Int32, makeData, RecordBatch, Schema, Struct, Table, tab
 const [path, rows, perBatch, size] = process.argv.slice(1).map((v, i) => (i === 0 ? v : Number(v)));
 const fields = [new Field('label', new Int32(), false), new Field('image', new Binary(), false)];
 const batches = [];
+// Row i's image is this ramp from byte (i * 7) & 255 on: one copy per row instead of a loop per byte.
+const ramp = Uint8Array.from({ length: 256 + size }, (_, k) => k & 255);
 for (let start = 0; start < rows; start += perBatch) {
   const n = Math.min(perBatch, rows - start);
   const labels = Int32Array.from({ length: n }, (_, r) => (start + r) % 10);
   const pixels = new Uint8Array(n * size);
-  for (let r = 0; r < n; r++) for (let j = 0; j < size; j++) pixels[r * size + j] = ((start + r) * 7 + j) & 255;
+  for (let r = 0; r < n; r++) {
+    const from = ((start + r) * 7) & 255;
+    pixels.set(ramp.subarray(from, from + size), r * size);
+  }
   const offsets = Int32Array.from({ length: n + 1 }, (_, r) => r * size);
   const children = [
     makeData({ type: new Int32(), length: n, data: labels }),

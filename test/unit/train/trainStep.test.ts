@@ -65,17 +65,24 @@ async function run(
   return perEpoch;
 }
 
+// Epochs of the two learning tests: cross-entropy is under 0.15 from the sixth on (0.069 after the
+// eighth), while LGA's last three average about 0.53; the cpu backend's convolution gradient makes
+// every further epoch count.
+const EPOCHS = 8;
+
 describe('trainStep / trainEpoch', () => {
   it('reduces the cross-entropy on a separable dataset, leaking no tensors', async () => {
     const { model, opt } = setup('small-cnn', { kind: 'sgd', lr: 0.1 });
-    const losses = await expectNoLeakedTensors(() => run(model, opt, data(2, 6), crossEntropyObjective, 12));
+    const losses = await expectNoLeakedTensors(() =>
+      run(model, opt, data(2, 6), crossEntropyObjective, EPOCHS),
+    );
     expect(losses[0]).toBeGreaterThan(0.6);
     expect(losses.at(-1)).toBeLessThan(0.15);
   });
 
   it('keeps per-example losses near γ under LGA instead of driving them to zero', async () => {
     const { model, opt } = setup('small-cnn', { kind: 'sgd', lr: 0.1 });
-    const losses = await expectNoLeakedTensors(() => run(model, opt, data(2, 6), lgaPerExample(0.5), 12));
+    const losses = await expectNoLeakedTensors(() => run(model, opt, data(2, 6), lgaPerExample(0.5), EPOCHS));
     // Cross-entropy training on the same data and steps ends under 0.15 (previous test).
     const lastThree = mean(losses.slice(-3));
     expect(lastThree).toBeGreaterThan(0.3);
@@ -134,7 +141,8 @@ describe('trainStep / trainEpoch', () => {
     // The first epoch creates the momentum buffers, which are meant to live on.
     await trainEpoch(model, from(batches), { optimizer: opt, objective: lgaPerExample(0.5) });
     const counts: number[] = [];
-    for (let e = 0; e < 3; e++) {
+    // Two epochs show a per-epoch leak as well as more would.
+    for (let e = 0; e < 2; e++) {
       await trainEpoch(model, from(batches), {
         optimizer: opt,
         objective: lgaPerExample(0.5),

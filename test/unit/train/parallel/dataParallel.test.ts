@@ -50,13 +50,60 @@ interface Trainee {
 const owned: { dispose(): unknown }[] = [];
 function trainee(architecture: Architecture): Trainee {
   const model = createModel({ architecture, inputShape: SHAPE, numClasses: K, seed: 7 });
+  owned.push(model);
+  return { model, optimizer: newOptimizer() };
+}
+function newOptimizer(): TrainOptimizer {
   const optimizer = createOptimizer({ kind: 'sgd', lr: 0.05, momentum: 0.9, nesterov: false });
-  owned.push(model, optimizer);
-  return { model, optimizer };
+  owned.push(optimizer);
+  return optimizer;
 }
 afterEach(async () => {
   for (const o of owned.splice(0).reverse()) await o.dispose();
 });
+
+/** A model with a two-thread group started for it, and its initial weights to start each test from. */
+interface Shared {
+  readonly model: tf.LayersModel;
+  readonly parallel: DataParallel;
+  readonly initial: readonly tf.Tensor[];
+}
+// Starting a group costs a second or two (each worker loads tsx, the backend and the model), most of
+// a test's time here. Tests that only train or score through a group share one per architecture: every
+// command sends the calling thread's weights (batch-norm averages included) to the workers, so nothing
+// one test does carries over once the weights are reset. Tests that break or dispose their group start
+// their own.
+const shared = new Map<Architecture, Promise<Shared>>();
+async function sharedGroup(architecture: Architecture): Promise<Shared> {
+  let group = shared.get(architecture);
+  if (group === undefined) {
+    group = (async () => {
+      const model = createModel({ architecture, inputShape: SHAPE, numClasses: K, seed: 7 });
+      const initial = model.getWeights().map((w) => w.clone());
+      return { model, parallel: await createDataParallel(model, { threads: 2 }), initial };
+    })();
+    shared.set(architecture, group);
+  }
+  const ready = await group;
+  // The weights `trainee` gives a fresh model of this architecture.
+  ready.model.setWeights([...ready.initial]);
+  expect(ready.parallel.replicas).toBe(2);
+  return ready;
+}
+afterAll(async () => {
+  for (const group of shared.values()) {
+    const { model, parallel, initial } = await group;
+    await parallel.dispose();
+    model.dispose();
+    tf.dispose([...initial]);
+  }
+});
+
+/** The shared group of `architecture`, with a fresh optimizer like {@link trainee}'s. */
+async function sharedTrainee(architecture: Architecture): Promise<Trainee & { parallel: DataParallel }> {
+  const { model, parallel } = await sharedGroup(architecture);
+  return { model, optimizer: newOptimizer(), parallel };
+}
 
 /** Largest absolute difference between the two models' weights (trainable and not), by position. */
 function weightDifference(a: tf.LayersModel, b: tf.LayersModel): number {
@@ -86,10 +133,8 @@ async function sideBySide(
   objective: Objective,
 ): Promise<{ weights: number; losses: number[]; perExample: number[]; parallel: DataParallel }> {
   const one = trainee(architecture);
-  const two = trainee(architecture);
-  const parallel = await createDataParallel(two.model, { threads: 2 });
-  owned.push(parallel);
-  expect(parallel.replicas).toBe(2);
+  const two = await sharedTrainee(architecture);
+  const { parallel } = two;
   const losses: number[] = [];
   const perExample: number[] = [];
   for (const batch of batches) {
@@ -131,11 +176,9 @@ describe('createDataParallel', () => {
   });
 
   it('scores across threads with exactly the one-thread records, weights sent again when they change', async () => {
-    const { model } = trainee('resnet8');
+    const { model, parallel } = await sharedGroup('resnet8');
     const batch = rows(300, 8);
     const alone = await scoreBatch(model, batch);
-    const parallel = await createDataParallel(model, { threads: 2 });
-    owned.push(parallel);
     const split = await expectNoLeakedTensors(() => scoreBatch(model, batch, { parallel }));
     expect(split).toEqual(alone);
     // New weights (as a rollback sets them): the workers must not score with their old copies.
@@ -148,6 +191,8 @@ describe('createDataParallel', () => {
   });
 
   it('trains a batch too small to split on the calling thread, and grows its buffers for a large one', async () => {
+    // A group's row buffers start at 512 rows; no other test sends the shared small-cnn group more
+    // than 48, so the 700-row batch is the one that grows them.
     const small = rows(2 * MIN_ROWS_PER_THREAD - 1, 9);
     const large = rows(700, 10);
     const result = await sideBySide('small-cnn', [small, large, small], crossEntropyObjective);
@@ -157,9 +202,7 @@ describe('createDataParallel', () => {
   });
 
   it('leaks no tensors across split steps', async () => {
-    const { model, optimizer } = trainee('resnet8');
-    const parallel = await createDataParallel(model, { threads: 2 });
-    owned.push(parallel);
+    const { model, optimizer, parallel } = await sharedTrainee('resnet8');
     const batch = rows(32, 11);
     // The first step creates the optimizer's momentum slots.
     trainStep(model, optimizer, batch, crossEntropyObjective, { parallel });
@@ -194,10 +237,8 @@ describe('createDataParallel', () => {
   });
 
   it('refuses to train another model than its own', async () => {
-    const { model } = trainee('small-cnn');
+    const { parallel } = await sharedGroup('small-cnn');
     const other = trainee('small-cnn');
-    const parallel = await createDataParallel(model, { threads: 2 });
-    owned.push(parallel);
     expect(() =>
       trainStep(other.model, other.optimizer, rows(32, 13), crossEntropyObjective, { parallel }),
     ).toThrow(UsageError);
