@@ -70,7 +70,7 @@ beforeAll(async () => {
     if (!/^(file|data):/.test(r.url())) problems.push(`network request: ${r.url()}`);
   });
   await page.goto(pathToFileURL(join(out, 'report.html')).href, { waitUntil: 'load' });
-}, 300_000);
+}, 600_000);
 
 afterAll(async () => {
   await browser?.close();

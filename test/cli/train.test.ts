@@ -50,7 +50,7 @@ describe('abl-audit train', () => {
       threads: Math.min(availableParallelism(), 8),
     });
     expect(meta?.classNames?.[0]).toBe('T-shirt/top');
-  }, 120_000);
+  }, 600_000);
 
   it('exits 2 for an unknown --backend or --model, and 1 naming the reason for an unavailable backend', async () => {
     const out = join(tmp.path, 'never');

@@ -34,7 +34,7 @@ export async function predictWithPlainTfjs(
   const { stdout } = await promisify(execFile)(
     process.execPath,
     ['--input-type=module', '-e', PLAIN_TFJS_LOADER, folder, JSON.stringify(pixels), JSON.stringify(shape)],
-    { cwd: process.cwd(), timeout: 60_000 },
+    { cwd: process.cwd(), timeout: 300_000 },
   );
   return JSON.parse(stdout) as number[];
 }

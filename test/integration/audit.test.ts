@@ -13,7 +13,8 @@ import { predictWithPlainTfjs } from '../helpers/plainTfjs.js';
 import { useTempDir } from '../helpers/tempDir.js';
 
 // The whole audit on the BadNets fixture (3,000 rows, 270 poisoned), with few epochs so that CI stays
-// fast: outputs, determinism, resume after a kill, and gates.
+// fast: outputs, thread counts and resume after a kill. Determinism, refused resumes and pipeline
+// gates are tested on tiny data (test/unit/pipeline/runAudit.test.ts, test/cli/runPipeline.test.ts).
 const TRAIN = resolve('fixtures/fashion-mnist-badnets/train.parquet');
 const TEST = resolve('fixtures/fashion-mnist/test.parquet');
 const BACKDOOR = resolve('fixtures/fashion-mnist-badnets/test-backdoor.parquet');
@@ -56,7 +57,7 @@ beforeAll(async () => {
     BACKDOOR,
     ...ARGS,
   );
-}, 240_000);
+}, 600_000);
 
 describe('abl-audit audit on the BadNets fixture', () => {
   it('succeeds and prints a summary naming the outputs', () => {
@@ -212,17 +213,6 @@ describe('abl-audit audit on the BadNets fixture', () => {
     expect(out.every(Number.isFinite)).toBe(true);
   });
 
-  it('gives identical quarantine ids and scores with the same seed, input and backend', async () => {
-    const again = join(tmp.path, 'again');
-    const run = await runCli('audit', TRAIN, '--out', again, ...ARGS);
-    expect(run.code).toBe(0);
-    expect(await quarantineIds(again)).toEqual(await quarantineIds(first));
-    const diff = await q(
-      `SELECT count(*) FROM read_parquet(${sqlString(join(first, 'scores.parquet'))}) a JOIN read_parquet(${sqlString(join(again, 'scores.parquet'))}) b USING (id) WHERE a.abl_score <> b.abl_score OR a.abl_rank <> b.abl_rank`,
-    );
-    expect(Number(diff[0]?.[0])).toBe(0);
-  }, 240_000);
-
   it('quarantines (nearly) the same rows on one thread as split across every core', async () => {
     const single = join(tmp.path, 'single');
     const run = await runCli('audit', TRAIN, '--out', single, ...ARGS, '--threads', '1');
@@ -241,7 +231,7 @@ describe('abl-audit audit on the BadNets fixture', () => {
     const firstReport = JSON.parse(await readFile(join(first, 'report.json'), 'utf8'));
     expect(report.isolation.groundTruth.precision).toBeGreaterThanOrEqual(0.9);
     expect(firstReport.isolation.groundTruth.precision).toBeGreaterThanOrEqual(0.9);
-  }, 240_000);
+  }, 600_000);
 
   it('resumes a run killed mid-isolation and ends with the same quarantine and model', async () => {
     const out = join(tmp.path, 'killed');
@@ -252,9 +242,10 @@ describe('abl-audit audit on the BadNets fixture', () => {
         stdio: 'ignore',
       },
     );
-    // Kill it as soon as the first isolation epoch's checkpoint exists: mid-isolation.
+    // Kill it as soon as the first isolation epoch's checkpoint exists: mid-isolation. (Polled for up
+    // to ten minutes: on a busy machine the child takes a while to get there.)
     const runJson = join(out, WORK_DIR, 'run.json');
-    for (let i = 0; i < 600 && !existsSync(runJson); i++) await sleep(100);
+    for (let i = 0; i < 6000 && !existsSync(runJson); i++) await sleep(100);
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
     expect(existsSync(runJson)).toBe(true);
@@ -279,19 +270,7 @@ describe('abl-audit audit on the BadNets fixture', () => {
     expect(report.resumed).toBe(true);
     const weights = async (dir: string) => readFile(join(dir, 'model', 'weights.bin'));
     expect(Buffer.compare(await weights(out), await weights(first))).toBe(0);
-  }, 240_000);
-
-  it('refuses to resume a checkpoint of other parameters', async () => {
-    const out = join(tmp.path, 'other');
-    const child = spawn(process.execPath, [BIN, 'audit', TRAIN, '--out', out, ...ARGS], { stdio: 'ignore' });
-    const runJson = join(out, WORK_DIR, 'run.json');
-    for (let i = 0; i < 600 && !existsSync(runJson); i++) await sleep(100);
-    child.kill('SIGKILL');
-    await new Promise((r) => child.once('exit', r));
-    const run = await runCli('audit', TRAIN, '--out', out, ...ARGS, '--gamma', '0.4', '--resume');
-    expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/interrupted audit of other inputs or parameters/);
-  }, 240_000);
+  }, 600_000);
 });
 
 describe('abl-audit audit --resume with a damaged checkpoint', () => {
@@ -303,58 +282,5 @@ describe('abl-audit audit --resume with a damaged checkpoint', () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/error ABL103: file .*run\.json: cannot read the checkpoint/);
     expect(await readdir(out)).toEqual([WORK_DIR]);
-  });
-});
-
-describe('abl-audit run PIPELINE', () => {
-  it('runs a pipeline file and exits 3 naming the gate that failed, after writing every output', async () => {
-    const dir = await tmp.sub('pipeline');
-    const file = join(dir, 'strict.yaml');
-    await writeFile(
-      file,
-      [
-        'version: 1',
-        'name: strict',
-        'inputs:',
-        `  train: ${TRAIN}`,
-        `  test: ${TEST}`,
-        'output: out',
-        'seed: 3',
-        'backend: wasm',
-        'isolation: { epochs: 1 }',
-        'unlearning: { epochs: 1 }',
-        'gates:',
-        '  fail_if_quarantine_fraction_above: 0.005',
-        '  fail_if_clean_accuracy_below: 0.01',
-        '  fail_if_attack_success_above: 0.5',
-      ].join('\n'),
-    );
-    const run = await runCli('run', file, '--quiet');
-    expect(run.code).toBe(3);
-    expect(run.stderr).toMatch(/gate failed: fail_if_quarantine_fraction_above: 1\.00% > 0\.50%/);
-    expect(run.stderr).toMatch(
-      /gate failed: fail_if_attack_success_above: cannot be checked without a backdoor test set/,
-    );
-    expect(run.stderr).not.toMatch(/fail_if_clean_accuracy_below/);
-    const report = JSON.parse(await readFile(join(dir, 'out', 'report.json'), 'utf8'));
-    expect(report.status).toBe('gate-failed');
-    expect(report.gates.map((g: { passed: boolean }) => g.passed)).toEqual([false, false, true]);
-    expect((await readdir(join(dir, 'out'))).sort()).toEqual([
-      'clean',
-      'model',
-      'quarantine',
-      'report.html',
-      'report.json',
-      'scores.parquet',
-    ]);
-  }, 240_000);
-
-  it('rejects an invalid pipeline file with exit code 2, naming the key', async () => {
-    const file = join(await tmp.sub('bad'), 'bad.yaml');
-    await writeFile(file, `version: 1\ninputs: { train: x.parquet }\noutput: out\nisolation: { ratio: 3 }\n`);
-    const run = await runCli('run', file);
-    expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/ABL302/);
-    expect(run.stderr).toMatch(/isolation\.ratio/);
   });
 });

@@ -2,8 +2,11 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AUDIT_DEFAULTS, type AuditConfig } from '../../../src/config/auditConfig.js';
+import { ErrorCode } from '../../../src/errors.js';
+import { iterateDataset } from '../../../src/io/readDataset.js';
 import { type AuditResult, runAudit } from '../../../src/pipeline/runAudit.js';
 import { AUDIT_PHASES, type AuditEvent } from '../../../src/report/auditEvents.js';
+import { rejection } from '../../helpers/errors.js';
 import { useTempDir } from '../../helpers/tempDir.js';
 import { writeTinyPoisonedSet } from '../../helpers/tinyPoisonedSet.js';
 
@@ -86,5 +89,44 @@ describe('runAudit', () => {
 
   it('removes its checkpoints when it completes', async () => {
     await expect(stat(join(config.out, '.abl-work'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('gives the same quarantine, scores and model weights with the same seed, input and backend', async () => {
+    const again = await runAudit({ ...config, out: join(tmp.path, 'again') });
+    const idsOf = async (out: string) => {
+      const ids: string[] = [];
+      for await (const sb of iterateDataset(join(out, 'quarantine')))
+        ids.push(...(sb.batch.getChild('id')?.toArray() ?? []));
+      return ids.sort();
+    };
+    expect(await idsOf(join(tmp.path, 'again'))).toEqual(await idsOf(config.out));
+    const bytes = (out: string, file: string) => readFile(join(out, file));
+    expect(
+      Buffer.compare(
+        await bytes(join(tmp.path, 'again'), 'scores.parquet'),
+        await bytes(config.out, 'scores.parquet'),
+      ),
+    ).toBe(0);
+    expect(
+      Buffer.compare(
+        await bytes(join(tmp.path, 'again'), 'model/weights.bin'),
+        await bytes(config.out, 'model/weights.bin'),
+      ),
+    ).toBe(0);
+    expect(again.report.figures).toEqual(result.report.figures);
+  });
+
+  it('refuses to resume a checkpoint of other parameters, naming what to do', async () => {
+    const out = join(tmp.path, 'interrupted');
+    // Interrupt the audit once isolation has checkpointed its epochs.
+    const interrupt = (e: AuditEvent) => {
+      if (e.type === 'phase-started' && e.phase === 'rank') throw new Error('interrupted');
+    };
+    await expect(runAudit({ ...config, out }, { onEvent: interrupt })).rejects.toThrow('interrupted');
+    await expect(stat(join(out, '.abl-work', 'run.json'))).resolves.toBeTruthy();
+    const other = { ...config, out, isolation: { ...config.isolation, gamma: 0.4 } };
+    const error = await rejection(runAudit(other, { resume: true }));
+    expect(error.code).toBe(ErrorCode.Usage);
+    expect(error.message).toMatch(/interrupted audit of other inputs or parameters/);
   });
 });

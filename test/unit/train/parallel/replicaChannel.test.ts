@@ -15,7 +15,7 @@ afterEach(async () => {
 });
 
 /** A two-replica group: this thread is replica 0, a channelWorker running `script` is replica 1. */
-function pair(script: ChannelWorkerData['script'], rounds = 0, timeoutMs = 30_000): ReplicaChannel {
+function pair(script: ChannelWorkerData['script'], rounds = 0, timeoutMs = 300_000): ReplicaChannel {
   const buffers = createChannelBuffers({
     replicas: 2,
     weightSize: 1,
