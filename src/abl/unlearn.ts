@@ -1,16 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { map, type Observable, of } from 'rxjs';
 import { ErrorCode, TrainError, UsageError } from '../errors.js';
-import type { AugmentSetting } from '../train/batches/augment.js';
 import { type EpochSource, epochSeed } from '../train/batches/epochs.js';
 import { concatBatches, selectRows } from '../train/batches/selectRows.js';
 import { toTrainBatches } from '../train/batches/toTrainBatches.js';
 import { crossEntropyObjective, type Objective } from '../train/losses.js';
 import type { TrainOptimizer } from '../train/optim.js';
-import type { DataParallel } from '../train/parallel/dataParallel.js';
 import { type ScoreLossesOptions, scoreBatch } from '../train/scoreLosses.js';
 import { trainEpoch } from '../train/trainEpoch.js';
-import type { StepResult } from '../train/trainStep.js';
 import type { TrainBatch } from '../train/types.js';
 import { deriveSeed, mulberry32, shuffleInPlace } from '../util/random.js';
 import { type FlatUnlearnOptions, fromFlatOptions } from './flatUnlearnOptions.js';
