@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import type { LossTrajectories } from '../abl/lossTrajectories.js';
 import type { AuditConfig } from '../config/auditConfig.js';
 import { type AuditEvent, type AuditPhaseName, describeAuditEvent } from '../report/auditEvents.js';
 import { type CheckpointRecord, saveCheckpoint } from './auditCheckpoint.js';
@@ -28,7 +29,7 @@ export interface AuditHooks {
 
 /** What a checkpoint holds besides the weights: the isolation's and the unlearning's progress. */
 export type CheckpointState = Omit<CheckpointRecord, 'fingerprint' | 'phase'> & {
-  readonly trajectories: Parameters<typeof saveCheckpoint>[2];
+  readonly trajectories: LossTrajectories;
 };
 
 /** What every phase gets besides its input record: the run's settings and its services. */
@@ -146,4 +147,44 @@ export function startAudit(config: AuditConfig, hooks: AuditHooks): AuditRun {
 /** The checkpoint's phase: what a resumed run continues with. */
 function checkpointPhase(phase: AuditPhaseName): CheckpointRecord['phase'] {
   return phase === 'unlearning' ? 'unlearning' : 'isolation';
+}
+
+/** One progress display per epoch of a training loop; see {@link epochProgress}. */
+export interface EpochProgress {
+  /** A step of `rows` rows of `epoch` is done (opens the epoch's display at its first step). */
+  step(epoch: number, rows: number): void;
+  /** The epoch ended: closes its display. */
+  endEpoch(): void;
+}
+
+/**
+ * Progress of an epoch loop: a display per epoch, opened at the epoch's first step with its label and
+ * total, counting rows, closed when the epoch ends.
+ *
+ * @param ctx - the phase's context.
+ * @param labelOf - the display's label for an epoch (0-based).
+ * @param totalOf - the rows an epoch will take, if known.
+ * @returns the progress.
+ */
+export function epochProgress(
+  ctx: PhaseContext,
+  labelOf: (epoch: number) => string,
+  totalOf: (epoch: number) => number | undefined,
+): EpochProgress {
+  let bar: StageProgress | null = null;
+  let done = 0;
+  return {
+    step(epoch, rows) {
+      if (!bar) {
+        bar = ctx.progress(labelOf(epoch), totalOf(epoch));
+        done = 0;
+      }
+      done += rows;
+      bar.update(done);
+    },
+    endEpoch() {
+      bar?.stop();
+      bar = null;
+    },
+  };
 }

@@ -1,5 +1,5 @@
 import { isolate } from '../../abl/isolate.js';
-import type { AuditPhase, StageProgress } from '../auditPhase.js';
+import { type AuditPhase, epochProgress } from '../auditPhase.js';
 import type { AuditTraining, DatasetRecord, IsolationRecord } from '../auditRecords.js';
 
 /**
@@ -16,8 +16,11 @@ export const isolatePhase: AuditPhase<
     const iso = ctx.config.isolation;
     const { model, optimizer, parallel } = training.trainer;
     const objectives = [...(training.resumed?.isolationObjectives ?? [])];
-    let bar: StageProgress | null = null;
-    let rowsDone = 0;
+    const bars = epochProgress(
+      ctx,
+      (epoch) => `isolation epoch ${epoch + 1}/${iso.epochs}`,
+      () => dataset.rows,
+    );
     const trajectories = await isolate(model, optimizer, dataset.data, {
       epochs: iso.epochs,
       gamma: iso.gamma,
@@ -27,15 +30,9 @@ export const isolatePhase: AuditPhase<
       learningRate: ctx.config.learningRate,
       resumeFrom: training.resumed?.trajectories ?? null,
       parallel,
-      onStep: (epoch, step) => {
-        bar ??= ctx.progress(`isolation epoch ${epoch + 1}/${iso.epochs}`, dataset.rows);
-        rowsDone += step.rows;
-        bar.update(rowsDone);
-      },
+      onStep: (epoch, step) => bars.step(epoch, step.rows),
       onEpoch: async (epoch, traj, result) => {
-        bar?.stop();
-        bar = null;
-        rowsDone = 0;
+        bars.endEpoch();
         objectives.push(result.meanLoss);
         ctx.emit({
           type: 'isolation-epoch',

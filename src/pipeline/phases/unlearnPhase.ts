@@ -5,7 +5,7 @@ import type { AuditConfig } from '../../config/auditConfig.js';
 import type { ReportModelMetrics } from '../../report/auditReport.js';
 import { concatBatches, selectRows } from '../../train/batches/selectRows.js';
 import { evaluateOnTestSets } from '../../train/scaffold/evaluateOnTestSets.js';
-import type { AuditPhase, PhaseContext, StageProgress } from '../auditPhase.js';
+import { type AuditPhase, epochProgress } from '../auditPhase.js';
 import type {
   AuditTraining,
   DatasetRecord,
@@ -55,7 +55,11 @@ export const unlearnPhase: AuditPhase<UnlearnPhaseInput, UnlearningRecord> = {
     const epochMetrics: EpochMetrics[] = [...(resumed?.unlearnMetrics ?? [])];
     const schedule = scheduleOf(config, plan);
     const total = ul.epochs + (ul.mode === 'reference' ? ul.referenceUnlearnEpochs : 0);
-    const bar = epochProgress(ctx, total, (e) => rowsPerEpoch(config, dataset.rows, plan, e));
+    const bars = epochProgress(
+      ctx,
+      (e) => `unlearning epoch ${e + 1}/${total}`,
+      (e) => rowsPerEpoch(config, dataset.rows, plan, e),
+    );
     const { model, optimizer, parallel } = training.trainer;
     const progress = await unlearn(model, optimizer, dataset.data, {
       schedule,
@@ -71,9 +75,9 @@ export const unlearnPhase: AuditPhase<UnlearnPhaseInput, UnlearningRecord> = {
       retries: ul.guardRetries,
       distrust: plan.distrust ?? undefined,
       resumeFrom: resumed?.unlearn ?? null,
-      onStep: bar.step,
+      onStep: (epoch, step) => bars.step(epoch, step.rows),
       onEpoch: async (p) => {
-        bar.stop();
+        bars.endEpoch();
         const m = config.test || config.backdoorTest ? await measure() : null;
         const metrics = {
           cleanAccuracy: m?.cleanAccuracy?.value ?? null,
@@ -175,28 +179,4 @@ function rowsPerEpoch(config: AuditConfig, rows: number, plan: UnlearningPlan, e
   // Joint steps add the isolated rows and as many anchor rows, but only when unlearning ascends.
   const added = plan.ascend ? perBatch + Math.min(perBatch, plan.anchor?.ids.length ?? 0) : 0;
   return clean + (ul.mode === 'joint' ? Math.ceil(clean / config.batchSize) * added : 0);
-}
-
-/** One progress display per epoch, opened at its first step. */
-function epochProgress(
-  ctx: PhaseContext,
-  total: number,
-  rowsOf: (epoch: number) => number,
-): { step: (epoch: number, step: { rows: number }) => void; stop: () => void } {
-  let bar: StageProgress | null = null;
-  let done = 0;
-  return {
-    step: (epoch, step) => {
-      if (!bar) {
-        bar = ctx.progress(`unlearning epoch ${epoch + 1}/${total}`, rowsOf(epoch));
-        done = 0;
-      }
-      done += step.rows;
-      bar.update(done);
-    },
-    stop: () => {
-      bar?.stop();
-      bar = null;
-    },
-  };
 }
