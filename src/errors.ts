@@ -12,6 +12,10 @@ export enum ErrorCode {
   CorruptFile = 'ABL103',
   WriteFailed = 'ABL104',
   EmptyDataset = 'ABL105',
+  /** Another run holds the output folder's lock (a second audit into the same folder). */
+  OutputLocked = 'ABL106',
+  /** Not enough free disk space for the outputs' estimated size. */
+  DiskFull = 'ABL107',
   NoImageColumn = 'ABL201',
   NoLabelColumn = 'ABL202',
   BadImage = 'ABL203',
@@ -20,8 +24,24 @@ export enum ErrorCode {
   BadId = 'ABL206',
   DuplicateId = 'ABL207',
   SchemaMismatch = 'ABL208',
+  /** Too few rows for an audit to measure anything. */
+  TooFewRows = 'ABL209',
+  /** A label above the class limit (a stray value would otherwise build a model with that many classes). */
+  TooManyClasses = 'ABL210',
+  /** Labels that are not 0..K−1 with every class present (gaps, or a single label such as 3). */
+  MissingClasses = 'ABL211',
+  /** An image larger than the limit, found from its header before it is decoded. */
+  ImageTooLarge = 'ABL212',
   Usage = 'ABL301',
   Config = 'ABL302',
+  /** The output folder holds files abl-audit did not write (refused unless --force). */
+  OutputNotOwned = 'ABL303',
+  /** The output folder is, holds, or is inside an input. */
+  OutputOverlapsInput = 'ABL304',
+  /** The output path is a file, not a folder. */
+  OutputIsFile = 'ABL305',
+  /** The images are too large for the model to train on this machine (memory, parameters). */
+  ModelTooLarge = 'ABL306',
   /** A training backend the user asked for (`--backend`, `ABL_BACKEND`) cannot be loaded. */
   BackendUnavailable = 'ABL401',
   /** A training kernel was asked for something it does not support (layout, dtype, shape). */
@@ -69,10 +89,14 @@ export class TrainError extends AblError {}
 /** A pipeline file that is not valid (code ABL302): exit code 2, like a bad command line. */
 export class ConfigError extends AblError {}
 
-/** The command line or a pipeline file asks for something invalid. */
+/**
+ * The command line or a pipeline file asks for something invalid, or for something the user must
+ * decide (an output folder holding other files): exit code 2. The code is ABL301 unless a more
+ * specific one applies (ABL303–ABL306).
+ */
 export class UsageError extends AblError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(ErrorCode.Usage, message, options);
+  constructor(message: string, options?: { cause?: unknown; code?: ErrorCode; location?: DataLocation }) {
+    super(options?.code ?? ErrorCode.Usage, message, options);
   }
 }
 

@@ -111,6 +111,11 @@ export interface AuditConfig {
    * backends use every core by themselves.
    */
   readonly threads: number | 'auto';
+  /**
+   * Write into an output folder that holds files abl-audit did not write (default false: refused).
+   * What an audit writes there (quarantine/, clean/, model/, ...) is replaced; other files are kept.
+   */
+  readonly force: boolean;
   readonly isolation: IsolationConfig;
   readonly unlearning: UnlearningConfig;
   readonly gates: GatesConfig;
@@ -129,6 +134,7 @@ export const AUDIT_DEFAULTS = {
   seed: 1,
   backend: 'auto',
   threads: 'auto',
+  force: false,
   isolation: { epochs: 2, gamma: 0.5, lga: 'batch', ratio: 0.01, score: 'target-class' },
   unlearning: {
     mode: 'joint',

@@ -110,13 +110,13 @@ export interface Pipeline {
  * await runAudit(config);
  * ```
  * @param path - the YAML file.
- * @param overrides - values that replace the file's (the CLI's `--out`).
+ * @param overrides - values that replace the file's or are not in it (the CLI's `--out`, `--force`).
  * @returns the pipeline.
  * @throws IoError when the file cannot be read; ConfigError (code ABL302) listing every invalid key.
  */
 export async function loadPipeline(
   path: string,
-  overrides: { out?: string | undefined } = {},
+  overrides: { out?: string | undefined; force?: boolean | undefined } = {},
 ): Promise<Pipeline> {
   let text: string;
   try {
@@ -176,6 +176,7 @@ export async function loadPipeline(
     seed: p.seed ?? D.seed,
     backend: p.backend ?? D.backend,
     threads: p.threads ?? D.threads,
+    force: overrides.force ?? D.force,
     isolation: {
       epochs: p.isolation?.epochs ?? D.isolation.epochs,
       gamma: p.isolation?.gamma ?? D.isolation.gamma,

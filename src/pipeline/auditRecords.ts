@@ -4,6 +4,7 @@ import type { SuspectedTarget } from '../abl/suspectedTarget.js';
 import type { UnlearnProgress } from '../abl/unlearn.js';
 import type { QuarantineSummary } from '../abl/writeQuarantine.js';
 import type { HashedFile } from '../io/hashDataFiles.js';
+import type { OutputFolder } from '../io/output/openOutputFolder.js';
 import type { ReportFigures, ReportModelMetrics } from '../report/auditReport.js';
 import type { Trainer } from '../train/scaffold/createTrainer.js';
 import type { TrainingData } from '../train/scaffold/readTrainingData.js';
@@ -14,6 +15,11 @@ import type { Checkpoint } from './auditCheckpoint.js';
  * The records the audit's phases pass on, one type per phase result: what `runAudit` hands from one
  * phase to the next, and all the report is made from.
  */
+
+/** `prepare`: the output folder, checked, claimed and locked, and where this run stages its outputs. */
+export interface OutputRecord {
+  readonly folder: OutputFolder;
+}
 
 /** `read`: the training set read once, and every input file hashed. */
 export interface DatasetRecord extends TrainingData {
@@ -78,5 +84,8 @@ export interface UnlearningRecord {
 
 /** `export`: where the cleaned model was saved. */
 export interface ExportRecord {
+  /** Its folder, in the staging folder until the commit. */
   readonly modelDir: string;
+  /** Its name in the output folder. */
+  readonly name: string;
 }

@@ -1,4 +1,3 @@
-import { relative } from 'node:path';
 import type { AuditConfig } from '../config/auditConfig.js';
 import type { AuditReport, ReportClassCount } from '../report/auditReport.js';
 import { REPORT_SCHEMA } from '../report/auditReport.js';
@@ -19,7 +18,6 @@ import { toReportEpoch } from './reportRecords.js';
 /** Everything report.json is made from: the phases' records, the configuration and the timings. */
 export interface AuditRecords {
   readonly config: AuditConfig;
-  readonly out: string;
   readonly dataset: DatasetRecord;
   readonly training: AuditTraining;
   readonly isolation: IsolationRecord;
@@ -79,7 +77,7 @@ export function buildAuditReport(r: AuditRecords): AuditReport {
       quarantine: q.summary.files.quarantine,
       clean: q.summary.files.clean,
       scores: 'scores.parquet',
-      model: relative(r.out, r.exported.modelDir) || '.',
+      model: r.exported.name,
       report: 'report.json',
       html: 'report.html',
     },

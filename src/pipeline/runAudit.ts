@@ -2,6 +2,7 @@ import type { AuditConfig } from '../config/auditConfig.js';
 import { type AuditHooks, startAudit } from './auditPhase.js';
 import { exportPhase } from './phases/exportPhase.js';
 import { isolatePhase } from './phases/isolatePhase.js';
+import { preparePhase } from './phases/preparePhase.js';
 import { quarantinePhase } from './phases/quarantinePhase.js';
 import { rankPhase } from './phases/rankPhase.js';
 import { readPhase } from './phases/readPhase.js';
@@ -13,9 +14,9 @@ export type { AuditHooks, StageProgress } from './auditPhase.js';
 export type { AuditResult } from './phases/reportPhase.js';
 
 /**
- * Runs the whole ABL audit: read → setup → isolate (LGA, per-epoch losses) → rank → quarantine
+ * Runs the whole ABL audit: prepare (the output folder) → read → setup → isolate (LGA, per-epoch losses) → rank → quarantine
  * (`quarantine/`, `clean/`, `scores.parquet`, the report's figures) → retrain and unlearn under guards
- * → export (`model/`) → report (`report.html`, then `report.json`).
+ * → export (`model/`) → report (`report.html`, `report.json`, committed into `OUT` as one unit).
  *
  * <span class="informal">Each phase is a typed record in, a typed record out; the run around them
  * times them, shows their progress, emits their events and checkpoints their epochs in
@@ -25,7 +26,7 @@ export type { AuditResult } from './phases/reportPhase.js';
  * report.</span>
  *
  * ```text
- * read ─► setup ─► isolation ─► rank ─► quarantine ─► unlearning ─► export ─► report
+ * prepare ─► read ─► setup ─► isolation ─► rank ─► quarantine ─► unlearning ─► export ─► report
  * ```
  *
  * @example
@@ -42,14 +43,15 @@ export type { AuditResult } from './phases/reportPhase.js';
 export async function runAudit(config: AuditConfig, hooks: AuditHooks = {}): Promise<AuditResult> {
   const run = startAudit(config, hooks);
   try {
+    const output = await run.phase(preparePhase, undefined);
     const dataset = await run.phase(readPhase, undefined);
     const training = await run.phase(setupPhase, dataset);
     const isolation = await run.phase(isolatePhase, { dataset, training });
     const ranking = await run.phase(rankPhase, isolation);
-    const quarantine = await run.phase(quarantinePhase, { dataset, isolation, ranking });
+    const quarantine = await run.phase(quarantinePhase, { output, dataset, isolation, ranking });
     const unlearning = await run.phase(unlearnPhase, { dataset, training, isolation, ranking });
-    const exported = await run.phase(exportPhase, { dataset, training, ranking });
-    const records = { dataset, training, isolation, ranking, quarantine, unlearning, exported };
+    const exported = await run.phase(exportPhase, { output, dataset, training, ranking });
+    const records = { output, dataset, training, isolation, ranking, quarantine, unlearning, exported };
     return await run.phase(reportPhase, { ...records, timings: run.timings() });
   } finally {
     await run.close();

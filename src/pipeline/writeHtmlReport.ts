@@ -1,5 +1,6 @@
 import { dirname, join, resolve } from 'node:path';
 import { writeFileAtomically } from '../io/atomicWrite.js';
+import { lockOutput } from '../io/output/outputLock.js';
 import type { AuditReport } from '../report/auditReport.js';
 import { type RenderHtmlOptions, renderHtmlReport as renderPage } from '../report/html/renderHtmlReport.js';
 import { HTML_REPORT_NAME, readAuditReport, type StoredAuditReport } from '../report/readAuditReport.js';
@@ -18,6 +19,11 @@ export interface WriteHtmlReportOptions {
   readonly thumbnails?: number;
   /** Called with the rows read so far, when the figures must be read from the outputs. */
   readonly onProgress?: (rows: number) => void;
+  /**
+   * Write without taking the folder's lock: for the audit itself, which writes the page into its
+   * staging folder while it holds the lock.
+   */
+  readonly unlocked?: boolean;
 }
 
 /**
@@ -44,8 +50,15 @@ export async function writeHtmlReport(outDir: string, options: WriteHtmlReportOp
     : await readAuditReport(outDir);
   const target = options.target ? resolve(options.target) : join(folder, HTML_REPORT_NAME);
   const complete = await withFigures(folder, report, options);
-  const html = await renderPage(complete, { besideReportJson: dirname(target) === folder });
-  await writeFileAtomically(target, html);
+  const beside = dirname(target) === folder;
+  const html = await renderPage(complete, { besideReportJson: beside });
+  // Writing into the audit's folder: not while an audit is committing into it.
+  const lock = beside && !options.unlocked ? await lockOutput(folder, 'abl-audit report') : null;
+  try {
+    await writeFileAtomically(target, html);
+  } finally {
+    await lock?.release();
+  }
   return target;
 }
 

@@ -2,6 +2,7 @@ import type { ReportImageShape, ReportUnlearnEpoch } from './auditReport.js';
 
 /** The phases of an audit, in the order they run. */
 export const AUDIT_PHASES = [
+  'prepare',
   'read',
   'setup',
   'isolation',

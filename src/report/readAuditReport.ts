@@ -3,6 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { describeError, ErrorCode, IoError } from '../errors.js';
 import type { ReportFigures } from './auditReport.js';
 import { type AuditReport, REPORT_SCHEMA } from './auditReport.js';
+import { isAuditReport } from './reportSchema.js';
 
 /** File name of the HTML report inside an audit's output folder. */
 export const HTML_REPORT_NAME = 'report.html';
@@ -24,8 +25,8 @@ export type StoredAuditReport = Omit<AuditReport, 'figures'> & { readonly figure
  *
  * @param outDir - the audit's output folder, or the path of a report.json.
  * @returns the report and the folder it belongs to.
- * @throws IoError ABL101 when there is no report.json, ABL103 when it is not JSON or not a report of
- *   the schema this version reads.
+ * @throws IoError ABL101 when there is no report.json, ABL103 when it is not JSON, not a report of
+ *   the schema this version reads, or a field has the wrong type (named in the message).
  */
 export async function readAuditReport(
   outDir: string,
@@ -62,26 +63,80 @@ export async function readAuditReport(
       { location: { file: path } },
     );
   }
-  const report = parsed as AuditReport;
-  // Reports written before report.html existed lack outputs.html, those written before guard retries
-  // lack their fields, and older ones lack the standout threshold and the figures; fill them so that
-  // every field is present, as docs/report-schema.md promises (an older report's guard never retried,
-  // and tolerated maxDrop).
-  const outputs = { ...report.outputs, html: report.outputs?.html ?? HTML_REPORT_NAME };
+  const upgraded = upgradeReport(parsed as Record<string, unknown>);
+  const errors: string[] = [];
+  if (!isAuditReport(upgraded, { errors })) {
+    const shown = errors.slice(0, 5).join('; ') + (errors.length > 5 ? `; … (${errors.length} in all)` : '');
+    throw new IoError(ErrorCode.CorruptFile, `report.json is not a valid report: ${shown}`, {
+      location: { file: path },
+    });
+  }
+  return { report: measuredNaN(upgraded as unknown as StoredAuditReport), outDir: folder };
+}
+
+type Json = Record<string, unknown>;
+const isRecord = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Fills what older reports lack, wherever the report has the object to fill: outputs.html (before
+ * report.html existed), the guard's retry fields (before retries: never retried, tolerated maxDrop),
+ * isolation.minStandout and figures (none kept). The result is checked against the schema after.
+ */
+function upgradeReport(report: Json): Json {
+  const out: Json = { ...report, figures: report.figures ?? null };
+  if (isRecord(report.outputs))
+    out.outputs = { ...report.outputs, html: report.outputs.html ?? HTML_REPORT_NAME };
+  if (isRecord(report.isolation)) {
+    out.isolation = {
+      ...report.isolation,
+      minStandout: report.isolation.minStandout ?? STANDOUT_BEFORE_RECORDED,
+    };
+  }
+  const unlearning = report.unlearning;
+  if (isRecord(unlearning) && isRecord(unlearning.guard) && Array.isArray(unlearning.epochs)) {
+    const guard = unlearning.guard;
+    out.unlearning = {
+      ...unlearning,
+      epochs: unlearning.epochs.map((e: unknown) =>
+        isRecord(e)
+          ? { ...e, retried: e.retried ?? false, accuracyTolerance: e.accuracyTolerance ?? guard.maxDrop }
+          : e,
+      ),
+      guard: { ...guard, retries: guard.retries ?? 0, maxRetries: guard.maxRetries ?? 0 },
+    };
+  }
+  return out;
+}
+
+/** JSON writes a NaN measure as null: the report's types say number, so it is NaN again. */
+function measuredNaN(report: StoredAuditReport): StoredAuditReport {
+  const n = (v: number | null) => v ?? Number.NaN;
+  const q = (x: { median: number; q10: number; q90: number }) => ({
+    median: n(x.median),
+    q10: n(x.q10),
+    q90: n(x.q90),
+  });
   const { guard } = report.unlearning;
-  const unlearning = {
-    ...report.unlearning,
-    epochs: report.unlearning.epochs.map((e) => ({
-      ...e,
-      retried: e.retried ?? false,
-      accuracyTolerance: e.accuracyTolerance ?? guard.maxDrop,
-    })),
-    guard: { ...guard, retries: guard.retries ?? 0, maxRetries: guard.maxRetries ?? 0 },
+  return {
+    ...report,
+    isolation: {
+      ...report.isolation,
+      epochsDetail: report.isolation.epochsDetail.map((e) => ({
+        ...e,
+        meanObjective: n(e.meanObjective),
+        isolated: q(e.isolated),
+        kept: q(e.kept),
+      })),
+    },
+    unlearning: {
+      ...report.unlearning,
+      epochs: report.unlearning.epochs.map((e) => ({
+        ...e,
+        guardAccuracy: n(e.guardAccuracy),
+        isolatedLoss: n(e.isolatedLoss),
+        accuracyTolerance: n(e.accuracyTolerance),
+      })),
+      guard: { ...guard, initialAccuracy: n(guard.initialAccuracy), finalAccuracy: n(guard.finalAccuracy) },
+    },
   };
-  const isolation = {
-    ...report.isolation,
-    minStandout: report.isolation.minStandout ?? STANDOUT_BEFORE_RECORDED,
-  };
-  const figures = report.figures ?? null;
-  return { report: { ...report, outputs, unlearning, isolation, figures }, outDir: folder };
 }

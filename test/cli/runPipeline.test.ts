@@ -54,6 +54,7 @@ describe('abl-audit run PIPELINE', () => {
     expect(report.status).toBe('gate-failed');
     expect(report.gates.map((g: { passed: boolean }) => g.passed)).toEqual([false, false, true]);
     expect((await readdir(join(dir, 'out'))).sort()).toEqual([
+      '.abl-audit-output.json',
       'clean',
       'model',
       'quarantine',

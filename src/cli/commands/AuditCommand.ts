@@ -110,6 +110,10 @@ export class AuditCommand extends DatasetCommand {
       'Threads to split each batch across on wasm/cpu: auto (default: every core, at most 8) or 1-64',
     validator: isThreadCount(),
   });
+  force = Option.Boolean('--force', false, {
+    description:
+      'Write into an output folder that holds files abl-audit did not write (the outputs an audit writes there are replaced; other files are kept)',
+  });
   resume = Option.Boolean('--resume', false, {
     description: 'Continue an interrupted audit in OUT from its last checkpoint',
   });
@@ -129,6 +133,7 @@ export class AuditCommand extends DatasetCommand {
       seed: this.seed,
       backend: this.backend,
       threads: this.threads,
+      force: this.force,
       isolation: {
         epochs: this.isolationEpochs,
         gamma: this.gamma,

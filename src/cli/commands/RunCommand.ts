@@ -25,6 +25,10 @@ export class RunCommand extends BaseCommand {
 
   pipeline = Option.String({ name: 'pipeline' });
   out = Option.String('--out', { description: "Output folder (default: the pipeline's `output`)" });
+  force = Option.Boolean('--force', false, {
+    description:
+      'Write into an output folder that holds files abl-audit did not write (the outputs an audit writes there are replaced; other files are kept)',
+  });
   resume = Option.Boolean('--resume', false, {
     description: 'Continue an interrupted run from its last checkpoint',
   });
@@ -37,7 +41,7 @@ export class RunCommand extends BaseCommand {
   protected async run(): Promise<number> {
     // An invalid pipeline file is reported before TensorFlow.js loads (below), which takes seconds.
     const { loadPipeline } = await import('../../config/loadPipeline.js');
-    const loaded = await loadPipeline(this.pipeline, { out: this.out });
+    const loaded = await loadPipeline(this.pipeline, { out: this.out, force: this.force });
     const { name } = loaded;
     // Threads are a property of the machine running the pipeline, so the command line may override the file.
     const config = this.threads === undefined ? loaded.config : { ...loaded.config, threads: this.threads };

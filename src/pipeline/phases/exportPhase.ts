@@ -1,16 +1,27 @@
 import { join } from 'node:path';
 import { saveModel } from '../../train/saveModel.js';
 import type { AuditPhase } from '../auditPhase.js';
-import type { AuditTraining, DatasetRecord, ExportRecord, RankingRecord } from '../auditRecords.js';
+import type {
+  AuditTraining,
+  DatasetRecord,
+  ExportRecord,
+  OutputRecord,
+  RankingRecord,
+} from '../auditRecords.js';
 
 /** Export: saves the cleaned model to `OUT/model/` (a TensorFlow.js layers model). */
 export const exportPhase: AuditPhase<
-  { readonly dataset: DatasetRecord; readonly training: AuditTraining; readonly ranking: RankingRecord },
+  {
+    readonly output: OutputRecord;
+    readonly dataset: DatasetRecord;
+    readonly training: AuditTraining;
+    readonly ranking: RankingRecord;
+  },
   ExportRecord
 > = {
   name: 'export',
-  async run({ dataset, training, ranking }, ctx) {
-    const modelDir = join(ctx.out, 'model');
+  async run({ output, dataset, training, ranking }, ctx) {
+    const modelDir = join(output.folder.staging, 'model');
     await saveModel(training.trainer.model, modelDir, {
       architecture: ctx.config.model,
       classNames: dataset.columns.classNames ?? undefined,
@@ -22,6 +33,6 @@ export const exportPhase: AuditPhase<
         suspectedTargetClass: ranking.suspect?.label ?? null,
       },
     });
-    return { modelDir };
+    return { modelDir, name: 'model' };
   },
 };

@@ -7,7 +7,13 @@ import { imageSize } from '../../data/imageShape.js';
 import { binScores, createFigureCollector, triggerLabel } from '../../report/figures/figureCollector.js';
 import { DEFAULT_SCORE_BINS } from '../../report/figures/figureLimits.js';
 import type { AuditPhase } from '../auditPhase.js';
-import type { DatasetRecord, IsolationRecord, QuarantineRecord, RankingRecord } from '../auditRecords.js';
+import type {
+  DatasetRecord,
+  IsolationRecord,
+  OutputRecord,
+  QuarantineRecord,
+  RankingRecord,
+} from '../auditRecords.js';
 
 /**
  * Quarantine: writes `scores.parquet`, then streams the training data once more into `quarantine/`
@@ -16,14 +22,20 @@ import type { DatasetRecord, IsolationRecord, QuarantineRecord, RankingRecord } 
  * so the page needs no second read.
  */
 export const quarantinePhase: AuditPhase<
-  { readonly dataset: DatasetRecord; readonly isolation: IsolationRecord; readonly ranking: RankingRecord },
+  {
+    readonly output: OutputRecord;
+    readonly dataset: DatasetRecord;
+    readonly isolation: IsolationRecord;
+    readonly ranking: RankingRecord;
+  },
   QuarantineRecord
 > = {
   name: 'quarantine',
-  async run({ dataset, isolation, ranking }, ctx) {
+  async run({ output, dataset, isolation, ranking }, ctx) {
     const traj = isolation.trajectories;
     const { scores, isolatedCount, suspect } = ranking;
-    await writeScores(join(ctx.out, 'scores.parquet'), traj, scores, isolatedCount);
+    const { staging } = output.folder;
+    await writeScores(join(staging, 'scores.parquet'), traj, scores, isolatedCount);
     const quarantinedPerClass = new Array<number>(dataset.numClasses).fill(0);
     for (const row of ranking.isolatedRows) {
       const label = traj.labels[row] as number;
@@ -56,7 +68,7 @@ export const quarantinePhase: AuditPhase<
     const bar = ctx.progress('quarantine', dataset.rows);
     const summary = await writeQuarantine(
       ctx.config.train,
-      ctx.out,
+      staging,
       {
         index: new Map(traj.ids.map((id, i) => [id, i])),
         loss: traj.losses[traj.losses.length - 1] as Float32Array,

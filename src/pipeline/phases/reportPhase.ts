@@ -4,6 +4,7 @@ import { writeFileAtomically } from '../../io/atomicWrite.js';
 import type { AuditReport } from '../../report/auditReport.js';
 import { clearCheckpoints } from '../auditCheckpoint.js';
 import type { AuditPhase } from '../auditPhase.js';
+import type { OutputRecord } from '../auditRecords.js';
 import { type AuditRecords, buildAuditReport } from '../buildAuditReport.js';
 import { writeHtmlReport } from '../writeHtmlReport.js';
 
@@ -15,16 +16,23 @@ export interface AuditResult {
 }
 
 /**
- * Report: builds report.json from the records, renders report.html from it, writes report.json last
- * (it marks the audit complete) and removes the checkpoints.
+ * Report: builds report.json from the records and renders report.html from it, both into the staging
+ * folder; then commits the run's outputs into the output folder as one unit (report.json moved in
+ * last) and removes the checkpoints.
  */
-export const reportPhase: AuditPhase<Omit<AuditRecords, 'config' | 'out'>, AuditResult> = {
+export const reportPhase: AuditPhase<
+  Omit<AuditRecords, 'config'> & { readonly output: OutputRecord },
+  AuditResult
+> = {
   name: 'report',
-  async run(records, ctx) {
-    const report = buildAuditReport({ ...records, config: ctx.config, out: ctx.out });
+  async run({ output, ...records }, ctx) {
+    const report = buildAuditReport({ ...records, config: ctx.config });
+    const { staging } = output.folder;
     // A page that fails to render must not throw away a finished audit: it is reported and left out.
     const html = await ctx
-      .time('html', () => writeHtmlReport(ctx.out, { report }).then(() => report.outputs.html))
+      .time('html', () =>
+        writeHtmlReport(staging, { report, unlocked: true }).then(() => report.outputs.html),
+      )
       .catch((error: unknown) => {
         ctx.emit({
           type: 'warning',
@@ -33,9 +41,9 @@ export const reportPhase: AuditPhase<Omit<AuditRecords, 'config' | 'out'>, Audit
         return null;
       });
     const final = html === report.outputs.html ? report : { ...report, outputs: { ...report.outputs, html } };
-    const reportPath = join(ctx.out, 'report.json');
-    await writeFileAtomically(reportPath, `${JSON.stringify(final, null, 2)}\n`);
+    await writeFileAtomically(join(staging, 'report.json'), `${JSON.stringify(final, null, 2)}\n`);
+    await output.folder.commit();
     await clearCheckpoints(ctx.out);
-    return { report: final, reportPath };
+    return { report: final, reportPath: join(ctx.out, 'report.json') };
   },
 };

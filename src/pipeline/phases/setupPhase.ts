@@ -54,7 +54,7 @@ function fingerprintOf(
   inputs: Record<string, readonly HashedFile[] | null>,
   backend: string,
 ): string {
-  const { out: _out, gates: _gates, ...decisive } = config;
+  const { out: _out, gates: _gates, force: _force, ...decisive } = config;
   const files = Object.fromEntries(
     Object.entries(inputs).map(([k, v]) => [k, v?.map((f) => f.sha256) ?? null]),
   );
