@@ -1,6 +1,8 @@
 import { Option } from 'clipanion';
+import * as t from 'typanion';
 import { parseShape } from '../data/imageShape.js';
 import type { ColumnOverrides } from '../data/inferColumns.js';
+import { DEFAULT_MAX_CLASSES, DEFAULT_MAX_IMAGE_PIXELS } from '../data/readLimits.js';
 import { BaseCommand } from './BaseCommand.js';
 
 /** Base of commands that read a dataset: adds the column-override flags. */
@@ -16,6 +18,19 @@ export abstract class DatasetCommand extends BaseCommand {
     description:
       'Shape of raw image bytes as HxWxC, e.g. 28x28x1 (default: from metadata, else a square of 1 or 3 channels)',
   });
+  numClasses = Option.String('--num-classes', {
+    description:
+      'Number of classes K: labels must be 0..K-1, and classes without rows are allowed (default: from the class names in metadata, else every label 0..max must have rows)',
+    validator: t.cascade(t.isNumber(), [t.isInteger(), t.isAtLeast(2)]),
+  });
+  maxClasses = Option.String('--max-classes', {
+    description: `Without class names or --num-classes, labels must be below this (default ${DEFAULT_MAX_CLASSES.toLocaleString('en-US')})`,
+    validator: t.cascade(t.isNumber(), [t.isInteger(), t.isAtLeast(2)]),
+  });
+  maxImagePixels = Option.String('--max-image-pixels', {
+    description: `Largest image, in pixels, checked before decoding (default ${DEFAULT_MAX_IMAGE_PIXELS.toLocaleString('en-US')}, 2048x2048)`,
+    validator: t.cascade(t.isNumber(), [t.isInteger(), t.isAtLeast(1)]),
+  });
 
   /** The flags as overrides for the decode stage; a bad `--image-shape` is a usage error. */
   protected overrides(): ColumnOverrides {
@@ -24,6 +39,9 @@ export abstract class DatasetCommand extends BaseCommand {
       labelCol: this.labelCol,
       idCol: this.idCol,
       imageShape: this.imageShape === undefined ? undefined : parseShape(this.imageShape, '--image-shape'),
+      numClasses: this.numClasses,
+      maxClasses: this.maxClasses,
+      maxImagePixels: this.maxImagePixels,
     };
   }
 }

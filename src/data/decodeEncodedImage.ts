@@ -22,6 +22,42 @@ function isJpeg(bytes: Uint8Array): boolean {
 }
 
 /**
+ * The size a PNG or JPEG file declares in its header (PNG's IHDR, JPEG's start-of-frame), read
+ * without decoding anything: what the size limit is checked against before a decoder allocates.
+ *
+ * @example
+ * ```ts
+ * encodedImageSize(pngBytes); // { height: 28, width: 28 }
+ * ```
+ * @param bytes - the file's bytes.
+ * @returns the declared height and width, or null when the header cannot be read (the decoder then
+ *   reports the damage).
+ */
+export function encodedImageSize(bytes: Uint8Array): { height: number; width: number } | null {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (isPng(bytes)) {
+    // Signature (8), IHDR length (4) and type (4), then width and height, big-endian.
+    return bytes.length >= 24 ? { width: view.getUint32(16), height: view.getUint32(20) } : null;
+  }
+  if (!isJpeg(bytes)) return null;
+  let at = 2;
+  while (at + 9 < bytes.length) {
+    if (bytes[at] !== 0xff) return null;
+    const marker = bytes[at + 1] as number;
+    // Start-of-frame markers C0–CF, except DHT (C4), JPG (C8) and DAC (CC), carry the size.
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+      return { height: view.getUint16(at + 5), width: view.getUint16(at + 7) };
+    }
+    if (marker === 0xd8 || (marker >= 0xd0 && marker <= 0xd7) || marker === 0x01 || marker === 0xff) {
+      at += marker === 0xff ? 1 : 2;
+      continue;
+    }
+    at += 2 + view.getUint16(at + 2);
+  }
+  return null;
+}
+
+/**
  * Decodes PNG (fast-png) or JPEG (jpeg-js) bytes to 8-bit HWC pixels. Alpha is dropped (backdoor
  * triggers live in colour channels; models here take 1 or 3 channels), 16-bit PNGs are scaled to
  * 8 bits, 1/2/4-bit ones unpacked and scaled up, palettes are expanded, and a JPEG whose three

@@ -2,7 +2,7 @@ import { type Data, type DataType, type RecordBatch, Type } from 'apache-arrow';
 import { defer, filter, map, type Observable, type OperatorFunction, tap } from 'rxjs';
 import { DataError, describeError, ErrorCode } from '../errors.js';
 import type { SourceBatch } from '../io/readDataset.js';
-import { decodeEncodedImage } from './decodeEncodedImage.js';
+import { decodeEncodedImage, encodedImageSize } from './decodeEncodedImage.js';
 import type { ExampleBatch } from './exampleBatch.js';
 import { formatShape, guessSquareShape, type ImageShape, imageSize, sameShape } from './imageShape.js';
 import {
@@ -14,14 +14,10 @@ import {
   isLabelLike,
 } from './inferColumns.js';
 import { type ImageCell, imageCellReader } from './readImageCell.js';
+import { DEFAULT_MAX_CLASSES, DEFAULT_MAX_IMAGE_PIXELS } from './readLimits.js';
 
 /** Options of {@link decodeExamples}. */
 export interface DecodeExamplesOptions extends ColumnOverrides {
-  /**
-   * Number of classes: labels must lie in [0, numClasses). Defaults to the length of the class names in
-   * the data's metadata when there are some; otherwise only negative labels are rejected.
-   */
-  readonly numClasses?: number | undefined;
   /** Dataset name for the error raised when it has no rows at all. */
   readonly source?: string | undefined;
   /** Called once, when the columns have been inferred from the first batch. */
@@ -109,14 +105,14 @@ export function createExampleDecoder(options: DecodeExamplesOptions = {}): Examp
       // columns (its missing first image would make PNG bytes look like raw pixels).
       if (sb.batch.numRows === 0) return null;
       if (columns === null) {
-        columns = inferColumns(sb.batch.schema, (name) => firstBytes(sb.batch, name), options, sb.file.path);
+        columns = inferColumns(sb.batch.schema, (name) => firstCells(sb.batch, name), options, sb.file.path);
         first = sb;
         shape = columns.image.shape;
         options.onColumns?.(columns);
       }
       checkSchema(sb, columns, first ?? sb);
-      const labels = readLabels(sb, columns.label, options.numClasses ?? columns.classNames?.length);
-      const decoded = readImages(sb, columns, shape);
+      const labels = readLabels(sb, columns.label, labelLimit(options, columns));
+      const decoded = readImages(sb, columns, shape, options.maxImagePixels ?? DEFAULT_MAX_IMAGE_PIXELS);
       shape = decoded.shape;
       const ids = readIds(sb, columns.id, seenIds);
       rows += sb.batch.numRows;
@@ -140,17 +136,21 @@ export function createExampleDecoder(options: DecodeExamplesOptions = {}): Examp
   };
 }
 
-function firstBytes(batch: RecordBatch, column: string): Uint8Array | null {
+/** Cells the image encoding is told from: more than one, so a damaged first image cannot decide it. */
+const ENCODING_SAMPLE = 16;
+
+function firstCells(batch: RecordBatch, column: string): Uint8Array[] {
   const data = batch.getChild(column)?.data[0];
-  if (!data) return null;
+  if (!data) return [];
   const t = data.type.typeId;
-  if (t !== Type.Binary && t !== Type.LargeBinary && t !== Type.FixedSizeBinary) return null;
+  if (t !== Type.Binary && t !== Type.LargeBinary && t !== Type.FixedSizeBinary) return [];
   const read = imageCellReader(data);
-  for (let r = 0; r < data.length; r++) {
+  const cells: Uint8Array[] = [];
+  for (let r = 0; r < data.length && cells.length < ENCODING_SAMPLE; r++) {
     const cell = read(r);
-    if (cell?.kind === 'bytes') return cell.bytes;
+    if (cell?.kind === 'bytes') cells.push(cell.bytes);
   }
-  return null;
+  return cells;
 }
 
 function column(sb: SourceBatch, name: string): Data {
@@ -191,7 +191,21 @@ function checkSchema(sb: SourceBatch, columns: DatasetColumns, first: SourceBatc
   }
 }
 
-function readLabels(sb: SourceBatch, name: string, numClasses: number | undefined): Int32Array {
+/** The bound labels must stay below: the classes the data or the user declares, else the class limit. */
+interface LabelLimit {
+  readonly below: number;
+  /** Whether the bound is the class limit (a guard against stray values), not a declared count. */
+  readonly guard: boolean;
+}
+
+function labelLimit(options: DecodeExamplesOptions, columns: DatasetColumns): LabelLimit {
+  const declared = options.numClasses ?? columns.classNames?.length;
+  return declared !== undefined
+    ? { below: declared, guard: false }
+    : { below: options.maxClasses ?? DEFAULT_MAX_CLASSES, guard: true };
+}
+
+function readLabels(sb: SourceBatch, name: string, limit: LabelLimit): Int32Array {
   const data = column(sb, name);
   const vector = sb.batch.getChild(name);
   const n = sb.batch.numRows;
@@ -207,13 +221,18 @@ function readLabels(sb: SourceBatch, name: string, numClasses: number | undefine
     if (!Number.isInteger(v))
       throw new DataError(ErrorCode.BadLabel, `label ${v} is not an integer`, { location: at(r) });
     if (v < 0) throw new DataError(ErrorCode.BadLabel, `label ${v} is negative`, { location: at(r) });
-    if (numClasses !== undefined && v >= numClasses) {
+    if (v >= limit.below && limit.guard) {
+      throw new DataError(
+        ErrorCode.TooManyClasses,
+        `label ${v} is above the class limit: labels must be below ${limit.below} unless the data's class names or --num-classes declare more classes (--max-classes raises the limit)`,
+        { location: at(r) },
+      );
+    }
+    if (v >= limit.below) {
       throw new DataError(
         ErrorCode.BadLabel,
-        `label ${v} is out of range: the data has ${numClasses} classes (0-${numClasses - 1})`,
-        {
-          location: at(r),
-        },
+        `label ${v} is out of range: the data has ${limit.below} classes (0-${limit.below - 1})`,
+        { location: at(r) },
       );
     }
     labels[r] = v;
@@ -225,6 +244,7 @@ function readImages(
   sb: SourceBatch,
   columns: DatasetColumns,
   known: ImageShape | null,
+  maxPixels: number,
 ): { images: Uint8Array; shape: ImageShape } {
   const name = columns.image.name;
   const read = imageCellReader(column(sb, name));
@@ -241,6 +261,8 @@ function readImages(
     if (encoded) {
       if (cell.kind !== 'bytes')
         throw new DataError(ErrorCode.BadImage, 'expected encoded image bytes', { location: at });
+      // Checked from the header before decoding: a small file can declare an enormous image.
+      checkPixels(encodedImageSize(cell.bytes), maxPixels, at);
       try {
         const img = decodeEncodedImage(cell.bytes);
         pixels = img.pixels;
@@ -254,6 +276,7 @@ function readImages(
     } else {
       pixels = toBytes(cell, at);
       cellShape = shape ?? guessSquareShape(pixels.length);
+      checkPixels(cellShape, maxPixels, at);
       if (cellShape === null) {
         throw new DataError(
           ErrorCode.BadImage,
@@ -289,6 +312,20 @@ function readImages(
   if (shape === null || out === null)
     return { images: new Uint8Array(0), shape: known ?? { height: 0, width: 0, channels: 0 } };
   return { images: out, shape };
+}
+
+/** Refuses an image of more pixels than the limit (before it is decoded, when it comes from a header). */
+function checkPixels(
+  size: { readonly height: number; readonly width: number } | null,
+  maxPixels: number,
+  at: { file: string; column: string; row: number },
+): void {
+  if (size === null || size.height * size.width <= maxPixels) return;
+  throw new DataError(
+    ErrorCode.ImageTooLarge,
+    `image is ${size.height}×${size.width}, ${(size.height * size.width).toLocaleString('en-US')} pixels, above the limit of ${maxPixels.toLocaleString('en-US')} (--max-image-pixels raises it)`,
+    { location: at },
+  );
 }
 
 /** True when `grey` is a one-channel image of the same height and width as the three-channel `rgb`. */

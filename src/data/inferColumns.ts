@@ -36,16 +36,42 @@ export interface DatasetColumns {
   readonly classNames: readonly string[] | null;
 }
 
-/** User overrides of the inference, as given by `--image-col`, `--label-col`, `--id-col`, `--image-shape`. */
+/**
+ * How to read a dataset's columns, as given by `--image-col`, `--label-col`, `--id-col`,
+ * `--image-shape`, and the limits on what they may hold (`--num-classes`, `--max-classes`,
+ * `--max-image-pixels`; see readLimits.ts).
+ */
 export interface ColumnOverrides {
   readonly imageCol?: string | undefined;
   readonly labelCol?: string | undefined;
   readonly idCol?: string | undefined;
   readonly imageShape?: ImageShape | undefined;
+  /**
+   * Number of classes: labels must lie in [0, numClasses), and classes without rows are allowed.
+   * Defaults to the length of the class names in the data's metadata when there are some.
+   */
+  readonly numClasses?: number | undefined;
+  /** Without class names or `numClasses`, labels must be below this (default 1,000). */
+  readonly maxClasses?: number | undefined;
+  /** Images may hold at most this many pixels, checked before decoding (default 2048 × 2048). */
+  readonly maxImagePixels?: number | undefined;
 }
 
 const IMAGE_NAMES = ['image', 'img', 'images', 'pixels', 'pixel_values', 'x', 'data'];
-const LABEL_NAMES = ['label', 'labels', 'target', 'y', 'class', 'fine_label', 'category'];
+const LABEL_NAMES = [
+  'label',
+  'labels',
+  'target',
+  'targets',
+  'y',
+  'class',
+  'class_id',
+  'label_id',
+  'fine_label',
+  'coarse_label',
+  'category',
+  'category_id',
+];
 const ID_NAMES = ['id', 'row_id', 'example_id', 'uid', 'key'];
 
 /**
@@ -53,16 +79,20 @@ const ID_NAMES = ['id', 'row_id', 'example_id', 'uid', 'key'];
  * user's overrides, and tells how the images are encoded.
  *
  * <span class="informal">Well-known names first (image, label, id, ...), then types: the first
- * binary/list/image-struct column is the image, the first integer column the label.</span>
+ * binary/list/image-struct column is the image. The label is never guessed from its type: an
+ * unrelated integer column (an image's height) taken for it would train a model without a word, so a
+ * label column must have a label's name or be given.</span>
  *
  * @param schema - the schema of the first batch.
- * @param firstImageCell - bytes of the first non-null binary image cell, used to tell PNG/JPEG from raw.
+ * @param imageCells - bytes of the first non-null binary image cells (up to 16), used to tell PNG/JPEG
+ *   from raw: most of them decide, so that one damaged first image is reported as damaged rather than
+ *   turning the column into raw pixels.
  * @param file - named in errors.
  * @throws DataError naming the file and listing the columns when no suitable column exists.
  */
 export function inferColumns(
   schema: Schema,
-  firstImageCell: (column: string) => Uint8Array | null,
+  imageCells: (column: string) => readonly Uint8Array[],
   overrides: ColumnOverrides,
   file: string,
 ): DatasetColumns {
@@ -104,16 +134,17 @@ export function inferColumns(
 
   const labelField = overrides.labelCol
     ? byName(overrides.labelCol, 'label')
-    : (pickByName(fields, LABEL_NAMES, isLabelLike) ??
-      // Integer ids (`id`, `row_id`) come before the label in many files: never take the id for it.
-      fields.find((f) => f !== imageField && f !== idField && isIntegerType(f.type)));
+    : pickByName(fields, LABEL_NAMES, isLabelLike);
   if (!labelField) {
+    const candidates = fields.filter((f) => f !== imageField && f !== idField && isLabelLike(f.type));
     throw new DataError(
       ErrorCode.NoLabelColumn,
-      `no label column found (expected an integer column; use --label-col); columns are: ${listing}`,
-      {
-        location: { file },
-      },
+      `no label column found: none is named ${LABEL_NAMES.slice(0, 6).join(', ')}, … ${
+        candidates.length > 0
+          ? `; if one of ${candidates.map((f) => f.name).join(', ')} holds the class labels, give it with --label-col`
+          : '; give the label column with --label-col'
+      }; columns are: ${listing}`,
+      { location: { file } },
     );
   }
   if (!isLabelLike(labelField.type)) {
@@ -126,7 +157,7 @@ export function inferColumns(
     );
   }
 
-  const image = describeImageColumn(imageField, schema, firstImageCell, overrides.imageShape, file);
+  const image = describeImageColumn(imageField, schema, imageCells, overrides.imageShape, file);
   return {
     image,
     label: labelField.name,
@@ -145,10 +176,6 @@ function pickByName(
     if (f && ok(f.type)) return f;
   }
   return undefined;
-}
-
-function isIntegerType(t: DataType): boolean {
-  return t.typeId === Type.Int;
 }
 
 /**
@@ -225,7 +252,7 @@ export function isImageLike(t: DataType): boolean {
 function describeImageColumn(
   field: Field,
   schema: Schema,
-  firstCell: (column: string) => Uint8Array | null,
+  cells: (column: string) => readonly Uint8Array[],
   shapeOverride: ImageShape | undefined,
   file: string,
 ): ImageColumnSpec {
@@ -241,8 +268,8 @@ function describeImageColumn(
   }
   if (t.typeId === Type.List || t.typeId === Type.LargeList)
     return { name: field.name, encoding: 'list', shape: declared };
-  const cell = firstCell(field.name);
-  const encoded = cell !== null && looksEncoded(cell);
+  const sample = cells(field.name);
+  const encoded = sample.filter(looksEncoded).length * 2 > sample.length;
   return { name: field.name, encoding: encoded ? 'encoded' : 'raw-bytes', shape: declared };
 }
 

@@ -1,6 +1,7 @@
 import { type FileHandle, open } from 'node:fs/promises';
 import { type RecordBatch, RecordBatchReader } from 'apache-arrow';
 import { describeError, ErrorCode, IoError } from '../errors.js';
+import { checkArrowIpc } from './checkArrowIpc.js';
 
 /**
  * Reads an Arrow IPC file or stream batch by batch, so memory follows the largest batch, not the file.
@@ -18,6 +19,7 @@ export async function* readArrowBatches(path: string, shownPath: string = path):
   let fh: FileHandle | undefined;
   try {
     fh = await open(path, 'r');
+    await checkArrowIpc(fh);
     const reader = await RecordBatchReader.from(fh);
     for await (const batch of reader) {
       yield batch;

@@ -7,6 +7,7 @@ import type { UnlearnProgress } from '../abl/unlearn.js';
 import { describeError, ErrorCode, IoError, UsageError } from '../errors.js';
 import { writeFileAtomically } from '../io/atomicWrite.js';
 import type { TrainOptimizer } from '../train/optim.js';
+import { failpoint } from '../util/failpoint.js';
 
 /** Folder inside OUT where an audit keeps its checkpoints until it completes. */
 export const WORK_DIR = '.abl-work';
@@ -66,7 +67,9 @@ export async function saveCheckpoint(
     JSON.stringify({ ids: trajectories.ids, labels: Array.from(trajectories.labels) }),
   );
   const pointer: RunPointer = { ...record, checkpoint: name, rows: n, epochs: trajectories.losses.length };
+  failpoint('checkpoint-written');
   await writeFileAtomically(join(work, RUN_JSON), JSON.stringify(pointer));
+  failpoint('checkpoint-saved');
   for (const entry of await readdir(work)) {
     if (entry.startsWith('checkpoint-') && entry !== name) {
       await rm(join(work, entry), { recursive: true, force: true });

@@ -1,4 +1,5 @@
 import type { ColumnOverrides } from '../../data/inferColumns.js';
+import { preflightOutput } from '../../io/output/preflightOutput.js';
 import { initBackend } from '../../train/backend.js';
 import { crossEntropyObjective } from '../../train/losses.js';
 import type { Architecture } from '../../train/models/architectures.js';
@@ -39,6 +40,9 @@ export interface TrainBaselineArgs {
  */
 export async function trainBaseline(args: TrainBaselineArgs, output: CliOutput): Promise<number> {
   const log = (line: string) => output.info(line);
+  // Before any epoch: a model folder that cannot be written must not wait for the end of training.
+  const inputs = [args.input, args.test, args.backdoorTest].filter((p): p is string => p !== undefined);
+  await preflightOutput(args.out, { inputs });
   const backend = await initBackend({ prefer: args.backend, log });
   const training = await readTrainingData(args.input, args.columns);
   const lr = args.lr ?? (args.optimizer === 'adam' ? 1e-3 : 0.05);
@@ -54,6 +58,7 @@ export async function trainBaseline(args: TrainBaselineArgs, output: CliOutput):
       weightDecay: args.weightDecay,
     },
     threads: args.threads,
+    batchSize: args.batchSize,
     log,
   });
   try {

@@ -1,6 +1,7 @@
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describeError, ErrorCode, IoError } from '../../errors.js';
+import { failpoint } from '../../util/failpoint.js';
 import { writeFileAtomically } from '../atomicWrite.js';
 
 /** The journal of a commit in progress: its presence means outputs are being swapped. */
@@ -89,10 +90,12 @@ async function finish(folder: string, journal: Journal): Promise<void> {
       const stagedStill = await exists(at(journal.staging, name));
       if (incoming.has(name) && !stagedStill) continue; // already the new run's
       if (await exists(at(name))) await rename(at(name), at(journal.previous, name));
+      failpoint('commit-move');
     }
     // In: the new outputs, keystone last.
     for (const name of journal.entries) {
       if (await exists(at(journal.staging, name))) await rename(at(journal.staging, name), at(name));
+      failpoint('commit-move');
     }
   } catch (cause) {
     throw commitError(folder, cause);

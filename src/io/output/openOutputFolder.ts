@@ -58,6 +58,7 @@ const LEFTOVER = /^\.(abl-staging-|abl-previous-|abl-audit\.lock\.(stale|new)-)|
  */
 export async function openOutputFolder(out: string, options: OutputFolderOptions): Promise<OutputFolder> {
   await preflightOutput(out, options);
+  const created = !(await isFolder(out));
   try {
     await makeFolder(out);
   } catch (cause) {
@@ -75,16 +76,22 @@ export async function openOutputFolder(out: string, options: OutputFolderOptions
     const staging = join(out, stagingName);
     await mkdir(staging);
     let released = false;
+    let committed = false;
     return {
       path: out,
       staging,
       forced,
-      commit: () => commitOutputs(out, stagingName, options),
+      async commit() {
+        await commitOutputs(out, stagingName, options);
+        committed = true;
+      },
       async release() {
         if (released) return;
         released = true;
         await rm(staging, { recursive: true, force: true });
         await lock.release();
+        // A folder this run created and left nothing in (it failed before any checkpoint): gone again.
+        if (created && !committed) await removeIfOnlyOwn(out);
       },
     };
   } catch (error) {
@@ -163,6 +170,11 @@ async function isFolder(path: string): Promise<boolean> {
     (s) => s.isDirectory(),
     () => false,
   );
+}
+
+async function removeIfOnlyOwn(out: string): Promise<void> {
+  const entries = await readdir(out).catch(() => null);
+  if (entries?.every((e) => OWN.has(e))) await rm(out, { recursive: true, force: true });
 }
 
 /** Removes what killed runs left: staging folders, half-moved previous outputs, temporary files. */

@@ -6,6 +6,7 @@ import type { ExampleBatch } from '../../data/exampleBatch.js';
 import { imageSize } from '../../data/imageShape.js';
 import { binScores, createFigureCollector, triggerLabel } from '../../report/figures/figureCollector.js';
 import { DEFAULT_SCORE_BINS } from '../../report/figures/figureLimits.js';
+import { failpoint } from '../../util/failpoint.js';
 import type { AuditPhase } from '../auditPhase.js';
 import type {
   DatasetRecord,
@@ -79,6 +80,7 @@ export const quarantinePhase: AuditPhase<
       { ...ctx.config.columns, onProgress: (rows) => bar.update(rows), onRows: collect },
     );
     bar.stop();
+    failpoint('quarantine-written');
     ctx.emit({
       type: 'quarantined',
       quarantined: summary.quarantined,

@@ -1,3 +1,5 @@
+import { MIN_AUDIT_ROWS } from '../../data/readLimits.js';
+import { DataError, ErrorCode } from '../../errors.js';
 import { hashDataFiles } from '../../io/hashDataFiles.js';
 import { readTrainingData } from '../../train/scaffold/readTrainingData.js';
 import type { AuditPhase } from '../auditPhase.js';
@@ -17,6 +19,13 @@ export const readPhase: AuditPhase<void, DatasetRecord> = {
       backdoorTest: config.backdoorTest ? await hashDataFiles(config.backdoorTest) : null,
     }));
     const training = await readTrainingData(config.train, config.columns);
+    if (training.rows < MIN_AUDIT_ROWS) {
+      throw new DataError(
+        ErrorCode.TooFewRows,
+        `the training data has ${training.rows} rows; an audit needs at least ${MIN_AUDIT_ROWS} to isolate, hold out and measure anything`,
+        { location: { file: config.train } },
+      );
+    }
     ctx.emit({
       type: 'dataset-read',
       file: config.train,

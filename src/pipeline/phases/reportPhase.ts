@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { describeError } from '../../errors.js';
 import { writeFileAtomically } from '../../io/atomicWrite.js';
 import type { AuditReport } from '../../report/auditReport.js';
+import { failpoint } from '../../util/failpoint.js';
 import { clearCheckpoints } from '../auditCheckpoint.js';
 import type { AuditPhase } from '../auditPhase.js';
 import type { OutputRecord } from '../auditRecords.js';
@@ -42,6 +43,7 @@ export const reportPhase: AuditPhase<
       });
     const final = html === report.outputs.html ? report : { ...report, outputs: { ...report.outputs, html } };
     await writeFileAtomically(join(staging, 'report.json'), `${JSON.stringify(final, null, 2)}\n`);
+    failpoint('before-commit');
     await output.folder.commit();
     await clearCheckpoints(ctx.out);
     return { report: final, reportPath: join(ctx.out, 'report.json') };

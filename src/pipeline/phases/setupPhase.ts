@@ -28,6 +28,7 @@ export const setupPhase: AuditPhase<DatasetRecord, AuditTraining> = {
       seed: config.seed,
       optimizer: { kind: 'sgd', lr: config.learningRate, momentum: 0.9, nesterov: true },
       threads: config.threads,
+      batchSize: config.batchSize,
       log: note,
     });
     ctx.onClose(() => trainer.dispose());

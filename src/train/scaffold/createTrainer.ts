@@ -1,5 +1,6 @@
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 import { type Architecture, createModel } from '../models/createModel.js';
+import { checkTrainingFits, trainingMemoryBudget } from '../models/trainingFootprint.js';
 import { createOptimizer, type OptimizerOptions, type TrainOptimizer } from '../optim.js';
 import { createDataParallel, type DataParallel } from '../parallel/dataParallel.js';
 import type { TrainingData } from './readTrainingData.js';
@@ -10,6 +11,8 @@ export interface TrainerOptions {
   /** Seed of the initial weights. */
   readonly seed: number;
   readonly optimizer: OptimizerOptions;
+  /** Rows per training step: with the image size, what training needs in memory. */
+  readonly batchSize: number;
   /** Threads each step is split across on wasm/cpu (`auto`: every core, at most 8). */
   readonly threads: number | 'auto';
   /** Receives one line saying how many threads train. */
@@ -39,8 +42,17 @@ export interface Trainer {
  * @param training - what {@link readTrainingData} read.
  * @param options - architecture, seed, optimizer and threads.
  * @returns the trainer; dispose it when done.
+ * @throws UsageError ABL306 when the images are too large to train the model in memory (before
+ *   anything is built).
  */
 export async function createTrainer(training: TrainingData, options: TrainerOptions): Promise<Trainer> {
+  checkTrainingFits(
+    options.architecture,
+    training.shape,
+    training.numClasses,
+    options.batchSize,
+    trainingMemoryBudget(tf.getBackend()),
+  );
   const model = createModel({
     architecture: options.architecture,
     inputShape: training.shape,

@@ -33,7 +33,8 @@ export interface TrainingData {
  * @param input - a Parquet/Arrow file or a folder of them.
  * @param overrides - column overrides (`--image-col`, `--label-col`, ...).
  * @returns the rows and their facts.
- * @throws DataError when the data has no rows or fewer than two classes; whatever decoding throws.
+ * @throws DataError when the data has no rows, fewer than two classes with rows, or labels that are
+ *   not 0..K−1 with every class present (unless the class count is declared); whatever decoding throws.
  */
 export async function readTrainingData(input: string, overrides: ColumnOverrides): Promise<TrainingData> {
   let columns: DatasetColumns | undefined;
@@ -47,12 +48,11 @@ export async function readTrainingData(input: string, overrides: ColumnOverrides
   const scan = await lastValueFrom(
     data.forEpoch(0).pipe(
       reduce(
-        (acc, b) => ({
-          shape: acc.shape ?? b.shape,
-          rows: acc.rows + b.ids.length,
-          maxLabel: b.labels.reduce((m, l) => Math.max(m, l), acc.maxLabel),
-        }),
-        { shape: null as ImageShape | null, rows: 0, maxLabel: -1 },
+        (acc, b) => {
+          for (const label of b.labels) acc.perLabel.set(label, (acc.perLabel.get(label) ?? 0) + 1);
+          return { ...acc, shape: acc.shape ?? b.shape, rows: acc.rows + b.ids.length };
+        },
+        { shape: null as ImageShape | null, rows: 0, perLabel: new Map<number, number>() },
       ),
     ),
   );
@@ -61,13 +61,43 @@ export async function readTrainingData(input: string, overrides: ColumnOverrides
       location: { file: input },
     });
   }
-  const numClasses = columns.classNames?.length ?? scan.maxLabel + 1;
-  if (numClasses < 2) {
+  const numClasses = classCount(scan.perLabel, columns, overrides, input);
+  return { input, data, columns, shape: scan.shape, rows: scan.rows, numClasses, overrides };
+}
+
+/**
+ * The class count: declared (class names in the data, or `numClasses`), where classes without rows
+ * are allowed; otherwise the labels must be exactly 0..K−1, each with rows, since a gap (or a set
+ * labelled only 3) is far more often a mistake than four classes of which three are empty. Either
+ * way at least two classes must have rows.
+ */
+function classCount(
+  perLabel: ReadonlyMap<number, number>,
+  columns: DatasetColumns,
+  overrides: ColumnOverrides,
+  input: string,
+): number {
+  const present = [...perLabel.keys()].sort((a, b) => a - b);
+  const at = { file: input, column: columns.label };
+  if (present.length < 2) {
     throw new DataError(
       ErrorCode.BadLabel,
-      `the training data has only one class (label ${scan.maxLabel}); training needs at least two`,
-      { location: { file: input, column: columns.label } },
+      `the training data has only one class (label ${present[0]}); training needs at least two`,
+      { location: at },
     );
   }
-  return { input, data, columns, shape: scan.shape, rows: scan.rows, numClasses, overrides };
+  const declared = overrides.numClasses ?? columns.classNames?.length;
+  if (declared !== undefined) return declared;
+  const k = (present[present.length - 1] as number) + 1;
+  const missing = Array.from({ length: k }, (_, label) => label).filter((label) => !perLabel.has(label));
+  if (missing.length > 0) {
+    const list = (xs: number[]) =>
+      xs.slice(0, 10).join(', ') + (xs.length > 10 ? `, … (${xs.length} in all)` : '');
+    throw new DataError(
+      ErrorCode.MissingClasses,
+      `labels must be 0..K−1 with every class present, but ${list(missing)} ${missing.length === 1 ? 'has' : 'have'} no rows (labels present: ${list(present)}); if the classes are right, declare their count with --num-classes ${k}, or give class names in the file's metadata (abl_audit.class_names)`,
+      { location: at },
+    );
+  }
+  return k;
 }

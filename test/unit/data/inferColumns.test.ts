@@ -28,7 +28,7 @@ function schema(columns: Record<string, DataType>, metadata: Record<string, stri
 }
 
 function infer(s: Schema, overrides: ColumnOverrides = {}, first: Uint8Array | null = new Uint8Array(784)) {
-  return inferColumns(s, () => first, overrides, FILE);
+  return inferColumns(s, () => (first === null ? [] : [first]), overrides, FILE);
 }
 
 function failure(f: () => unknown): AblError {
@@ -63,17 +63,23 @@ describe('inferColumns by name', () => {
     expect(cols.id).toBe(id);
   });
 
-  it('falls back to types: first binary column as image, first integer column as label, no id', () => {
-    const cols = infer(schema({ caption: new Utf8(), picture: new Binary(), digit: new Int32() }));
+  it('falls back to types for the image (the first binary column), never for the label', () => {
+    const cols = infer(schema({ caption: new Utf8(), picture: new Binary(), label: new Int32() }));
     expect(cols.image.name).toBe('picture');
-    expect(cols.label).toBe('digit');
     expect(cols.id).toBeNull();
+    // An integer column that is not named like a label is never taken for one (an image's height
+    // would train a model of nonsense classes without a word): the error names it as a candidate.
+    const error = failure(() => infer(schema({ picture: new Binary(), digit: new Int32() })));
+    expect(error.code).toBe(ErrorCode.NoLabelColumn);
+    expect(error.message).toContain('if one of digit holds the class labels, give it with --label-col');
   });
 
-  it('does not take an integer id column as the label', () => {
-    const cols = infer(schema({ id: new Int64(), image: new Binary(), digit: new Int32() }));
-    expect(cols.label).toBe('digit');
-    expect(cols.id).toBe('id');
+  it('does not offer an integer id column as a label candidate', () => {
+    const error = failure(() => infer(schema({ id: new Int64(), image: new Binary(), digit: new Int32() })));
+    expect(error.message).toContain('if one of digit holds');
+    expect(
+      infer(schema({ id: new Int64(), image: new Binary(), digit: new Int32() }), { labelCol: 'digit' }).id,
+    ).toBe('id');
   });
 
   it('accepts float labels (checked to be integral when read)', () => {
