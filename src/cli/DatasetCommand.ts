@@ -2,7 +2,11 @@ import { Option } from 'clipanion';
 import * as t from 'typanion';
 import { parseShape } from '../data/imageShape.js';
 import type { ColumnOverrides } from '../data/inferColumns.js';
-import { DEFAULT_MAX_CLASSES, DEFAULT_MAX_IMAGE_PIXELS } from '../data/readLimits.js';
+import {
+  DEFAULT_MAX_CLASSES,
+  DEFAULT_MAX_IMAGE_PIXELS,
+  MAX_IMAGE_PIXELS_CEILING,
+} from '../data/readLimits.js';
 import { BaseCommand } from './BaseCommand.js';
 
 /** Base of commands that read a dataset: adds the column-override flags. */
@@ -28,8 +32,8 @@ export abstract class DatasetCommand extends BaseCommand {
     validator: t.cascade(t.isNumber(), [t.isInteger(), t.isAtLeast(2)]),
   });
   maxImagePixels = Option.String('--max-image-pixels', {
-    description: `Largest image, in pixels, checked before decoding (default ${DEFAULT_MAX_IMAGE_PIXELS.toLocaleString('en-US')}, 2048x2048)`,
-    validator: t.cascade(t.isNumber(), [t.isInteger(), t.isAtLeast(1)]),
+    description: `Largest image, in pixels, checked before decoding (default ${DEFAULT_MAX_IMAGE_PIXELS.toLocaleString('en-US')}, 2048x2048; at most ${MAX_IMAGE_PIXELS_CEILING.toLocaleString('en-US')})`,
+    validator: t.cascade(t.isNumber(), [t.isInteger(), t.isInInclusiveRange(1, MAX_IMAGE_PIXELS_CEILING)]),
   });
 
   /** The flags as overrides for the decode stage; a bad `--image-shape` is a usage error. */

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import * as t from 'typanion';
 import { parse as parseYaml } from 'yaml';
@@ -6,11 +6,21 @@ import { LGA_MODES } from '../abl/lgaModes.js';
 import { SCORE_METHODS } from '../abl/scoreRows.js';
 import { UNLEARN_MODES } from '../abl/unlearnModes.js';
 import { parseShape } from '../data/imageShape.js';
+import { MAX_IMAGE_PIXELS_CEILING } from '../data/readLimits.js';
 import { ConfigError, describeError, ErrorCode, IoError } from '../errors.js';
 import { BACKEND_NAMES } from '../train/backendNames.js';
 import { ARCHITECTURES } from '../train/models/architectures.js';
 import { AUDIT_DEFAULTS, type AuditConfig } from './auditConfig.js';
-import { isOpenFraction, isStrictlyPositive, isThreadCount } from './validators.js';
+import {
+  isBatchSize,
+  isEpochCount,
+  isOpenFraction,
+  isStrictlyPositive,
+  isThreadCount,
+} from './validators.js';
+
+/** A pipeline file is a page of settings: anything larger is a mistake (or an attack on the parser). */
+const MAX_PIPELINE_BYTES = 1024 * 1024;
 
 const num = t.isNumber();
 const int = t.cascade(num, [t.isInteger()]);
@@ -42,13 +52,13 @@ const isPipelineFile = t.isObject({
     ),
     num_classes: opt(t.cascade(num, [t.isInteger(), t.isAtLeast(2)])),
     max_classes: opt(t.cascade(num, [t.isInteger(), t.isAtLeast(2)])),
-    max_image_pixels: opt(positiveInt),
+    max_image_pixels: opt(t.cascade(num, [t.isInteger(), t.isInInclusiveRange(1, MAX_IMAGE_PIXELS_CEILING)])),
   }),
   output: t.isString(),
   model: opt(
     t.isObject({
       architecture: opt(t.isEnum(ARCHITECTURES)),
-      batch_size: opt(positiveInt),
+      batch_size: opt(isBatchSize()),
       learning_rate: opt(positive),
       augment: opt(t.isEnum(['auto', 'on', 'off'] as const)),
     }),
@@ -58,7 +68,7 @@ const isPipelineFile = t.isObject({
   threads: opt(isThreadCount()),
   isolation: opt(
     t.isObject({
-      epochs: opt(positiveInt),
+      epochs: opt(isEpochCount()),
       gamma: opt(positive),
       lga: opt(t.isEnum(LGA_MODES)),
       ratio: opt(fraction),
@@ -68,7 +78,7 @@ const isPipelineFile = t.isObject({
   unlearning: opt(
     t.isObject({
       mode: opt(t.isEnum(UNLEARN_MODES)),
-      epochs: opt(positiveInt),
+      epochs: opt(isEpochCount()),
       learning_rate: opt(positive),
       isolated_per_batch: opt(positiveInt),
       max_accuracy_drop: opt(fraction),
@@ -79,7 +89,7 @@ const isPipelineFile = t.isObject({
       distrust_target_quantile: opt(t.cascade(num, [t.isInInclusiveRange(0, 0.95)])),
       distrust_loss: opt(t.isNullable(positive)),
       trigger_filter: opt(t.isBoolean()),
-      reference_unlearn_epochs: opt(positiveInt),
+      reference_unlearn_epochs: opt(isEpochCount()),
       reference_learning_rate: opt(positive),
     }),
   ),
@@ -123,8 +133,17 @@ export async function loadPipeline(
 ): Promise<Pipeline> {
   let text: string;
   try {
+    const { size } = await stat(path);
+    if (size > MAX_PIPELINE_BYTES) {
+      throw new ConfigError(
+        ErrorCode.Config,
+        `a pipeline file of ${size.toLocaleString('en-US')} bytes is not a pipeline file (at most ${MAX_PIPELINE_BYTES.toLocaleString('en-US')})`,
+        { location: { file: path } },
+      );
+    }
     text = await readFile(path, 'utf8');
   } catch (cause) {
+    if (cause instanceof ConfigError) throw cause;
     throw new IoError(ErrorCode.FileNotFound, `cannot read the pipeline file: ${describeError(cause)}`, {
       cause,
       location: { file: path },

@@ -24,6 +24,20 @@ export const isStrictlyPositive = (): t.StrictValidator<unknown, number> =>
 export const isOpenFraction = (): t.StrictValidator<unknown, number> =>
   t.cascade(t.isNumber(), [strictlyAbove(0, 1)]);
 
+/** Most epochs a phase may take: far beyond any useful run, it catches a typo (1e8) before a run starts. */
+export const MAX_EPOCHS = 1000;
+
+/** An epoch count: a whole number from 1 to {@link MAX_EPOCHS}. */
+export const isEpochCount = (): t.StrictValidator<unknown, number> =>
+  t.cascade(t.isNumber(), [t.isInteger(), t.isInInclusiveRange(1, MAX_EPOCHS)]);
+
+/** Most rows a batch may hold. */
+export const MAX_BATCH_SIZE = 65536;
+
+/** A batch size: a whole number from 1 to {@link MAX_BATCH_SIZE}. */
+export const isBatchSize = (): t.StrictValidator<unknown, number> =>
+  t.cascade(t.isNumber(), [t.isInteger(), t.isInInclusiveRange(1, MAX_BATCH_SIZE)]);
+
 /** Most threads `--threads` and a pipeline's `threads` accept (the data-parallel group's limit). */
 export const MAX_THREADS = 64;
 

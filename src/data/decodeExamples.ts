@@ -22,6 +22,11 @@ export interface DecodeExamplesOptions extends ColumnOverrides {
   readonly source?: string | undefined;
   /** Called once, when the columns have been inferred from the first batch. */
   readonly onColumns?: ((columns: DatasetColumns) => void) | undefined;
+  /**
+   * Called once, as soon as the images' shape is known (declared, or from the first image), before
+   * any more image is decoded: the place to refuse images too large for what comes next. May throw.
+   */
+  readonly onShape?: ((shape: ImageShape) => void) | undefined;
 }
 
 /**
@@ -97,6 +102,7 @@ export function createExampleDecoder(options: DecodeExamplesOptions = {}): Examp
   let columns: DatasetColumns | null = null;
   let first: SourceBatch | null = null;
   let shape: ImageShape | null = null;
+  let shapeSeen = false;
   let rows = 0;
   const seenIds = new Map<string, string>();
   return {
@@ -112,7 +118,16 @@ export function createExampleDecoder(options: DecodeExamplesOptions = {}): Examp
       }
       checkSchema(sb, columns, first ?? sb);
       const labels = readLabels(sb, columns.label, labelLimit(options, columns));
-      const decoded = readImages(sb, columns, shape, options.maxImagePixels ?? DEFAULT_MAX_IMAGE_PIXELS);
+      const decoded = readImages(
+        sb,
+        columns,
+        shape,
+        options.maxImagePixels ?? DEFAULT_MAX_IMAGE_PIXELS,
+        (s) => {
+          if (!shapeSeen) options.onShape?.(s);
+          shapeSeen = true;
+        },
+      );
       shape = decoded.shape;
       const ids = readIds(sb, columns.id, seenIds);
       rows += sb.batch.numRows;
@@ -245,12 +260,16 @@ function readImages(
   columns: DatasetColumns,
   known: ImageShape | null,
   maxPixels: number,
+  onShape: (shape: ImageShape) => void,
 ): { images: Uint8Array; shape: ImageShape } {
   const name = columns.image.name;
   const read = imageCellReader(column(sb, name));
   const n = sb.batch.numRows;
   const encoded = columns.image.encoding === 'encoded' || columns.image.encoding === 'hf-image';
   let shape = known;
+  // A declared shape (metadata, --image-shape) is checked before the batch's pixels are allocated.
+  checkPixels(shape, maxPixels, { file: sb.file.path, column: name, row: sb.rowOffset });
+  if (shape) onShape(shape);
   let out: Uint8Array | null = shape ? new Uint8Array(n * imageSize(shape)) : null;
   for (let r = 0; r < n; r++) {
     const at = { file: sb.file.path, column: name, row: sb.rowOffset + r };
@@ -287,6 +306,7 @@ function readImages(
     }
     if (shape === null) {
       shape = cellShape;
+      onShape(shape);
       out = new Uint8Array(n * imageSize(shape));
     }
     if (encoded && isGreyOf(cellShape, shape)) {

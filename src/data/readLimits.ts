@@ -10,5 +10,11 @@ export const DEFAULT_MAX_CLASSES = 1000;
 /** Images may hold at most this many pixels (2048 × 2048) unless `--max-image-pixels` raises it. */
 export const DEFAULT_MAX_IMAGE_PIXELS = 2048 * 2048;
 
+/**
+ * The most `--max-image-pixels` may allow (16384 × 16384): a batch of larger images cannot be held in
+ * one typed array.
+ */
+export const MAX_IMAGE_PIXELS_CEILING = 16384 * 16384;
+
 /** Fewer rows than this cannot be audited: too few to isolate, hold out and measure anything. */
 export const MIN_AUDIT_ROWS = 100;

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -101,6 +102,58 @@ describe('inputs that exhausted memory or crashed', () => {
       /error ABL306: images of 1024×1024×1 are too large to train small-cnn in batches of 64: .*; resize the images, or use resnet8/,
     );
     expect(existsSync(at('o9'))).toBe(false);
+    // The audit refuses them from the first image's shape, before it has read the rest (4 rows would
+    // otherwise be refused as too few, ABL209, only after all of them were decoded).
+    const audit = await runCli('audit', at('wide.parquet'), '--out', at('o9a'), ...FAST);
+    expect(audit.code).toBe(2);
+    expect(audit.stderr).toMatch(/error ABL306: images of 1024×1024×1 are too large to train small-cnn/);
+    expect(existsSync(at('o9a'))).toBe(false);
+  });
+});
+
+describe('flags and side files kept in bounds', () => {
+  it('a declared --image-shape beyond the limit: ABL212 before any pixel is allocated', async () => {
+    const run = await runCli('inspect', at('two-rows.parquet'), '--image-shape', '100000x100000x3');
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(
+      /error ABL212: .*column 'image', row 0: image is 100000×100000, 10,000,000,000 pixels/,
+    );
+  });
+
+  it('epoch counts above 1000, batch sizes above 65536 and --max-image-pixels above 16384²: usage errors', async () => {
+    for (const argv of [
+      ['audit', at('two-rows.parquet'), '--out', at('o-e'), '--isolation-epochs', '100000000'],
+      ['audit', at('two-rows.parquet'), '--out', at('o-e'), '--unlearn-epochs', '1001'],
+      ['train', at('two-rows.parquet'), '--out', at('o-e'), '--epochs', '5000'],
+      ['train', at('two-rows.parquet'), '--out', at('o-e'), '--batch-size', '100000'],
+      ['inspect', at('two-rows.parquet'), '--max-image-pixels', String(2 ** 31)],
+    ]) {
+      const run = await runCli(...argv);
+      expect(run.code, argv.join(' ')).toBe(2);
+      expect(run.stderr).toMatch(
+        /error ABL301: Invalid value for --[a-z-]+: expected to be in the \[1; \d+\] range/,
+      );
+    }
+    expect(existsSync(at('o-e'))).toBe(false);
+  });
+
+  it('a poison --patch PNG of 4096×4096: ABL212 from its header, nothing written', async () => {
+    await writeFile(at('bomb-patch.png'), greyPng(4096, 4096));
+    const run = await runCli(
+      'poison',
+      at('gaps.parquet'),
+      '--out',
+      at('o-patch'),
+      '--attack',
+      'badnets',
+      '--rate',
+      '0.1',
+      '--patch',
+      at('bomb-patch.png'),
+    );
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/error ABL212: file .*bomb-patch\.png: --patch image is 4096×4096/);
+    expect(existsSync(at('o-patch'))).toBe(false);
   });
 });
 

@@ -3,6 +3,7 @@ import { preflightOutput } from '../../io/output/preflightOutput.js';
 import { initBackend } from '../../train/backend.js';
 import { crossEntropyObjective } from '../../train/losses.js';
 import type { Architecture } from '../../train/models/architectures.js';
+import { checkTrainingFits, trainingMemoryBudget } from '../../train/models/trainingFootprint.js';
 import { cosineSchedule } from '../../train/optim.js';
 import { saveModel } from '../../train/saveModel.js';
 import { createTrainer, type Trainer } from '../../train/scaffold/createTrainer.js';
@@ -44,7 +45,11 @@ export async function trainBaseline(args: TrainBaselineArgs, output: CliOutput):
   const inputs = [args.input, args.test, args.backdoorTest].filter((p): p is string => p !== undefined);
   await preflightOutput(args.out, { inputs });
   const backend = await initBackend({ prefer: args.backend, log });
-  const training = await readTrainingData(args.input, args.columns);
+  const budget = trainingMemoryBudget(backend.tfBackend);
+  const training = await readTrainingData(args.input, args.columns, {
+    onShape: (shape) =>
+      checkTrainingFits(args.model, shape, args.columns.numClasses ?? 2, args.batchSize, budget),
+  });
   const lr = args.lr ?? (args.optimizer === 'adam' ? 1e-3 : 0.05);
   const sgd = args.optimizer === 'sgd';
   const trainer = await createTrainer(training, {

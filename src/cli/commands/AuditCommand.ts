@@ -4,13 +4,18 @@ import { LGA_MODES } from '../../abl/lgaModes.js';
 import { SCORE_METHODS } from '../../abl/scoreRows.js';
 import { UNLEARN_MODES } from '../../abl/unlearnModes.js';
 import { AUDIT_DEFAULTS, type AuditConfig } from '../../config/auditConfig.js';
-import { isOpenFraction, isStrictlyPositive, isThreadCount } from '../../config/validators.js';
+import {
+  isBatchSize,
+  isEpochCount,
+  isOpenFraction,
+  isStrictlyPositive,
+  isThreadCount,
+} from '../../config/validators.js';
 import { BACKEND_NAMES } from '../../train/backendNames.js';
 import { ARCHITECTURES } from '../../train/models/architectures.js';
 import { DatasetCommand } from '../DatasetCommand.js';
 
 const isNumber = t.isNumber();
-const positiveInt = t.cascade(isNumber, [t.isInteger(), t.isAtLeast(1)]);
 const fraction = isOpenFraction();
 const positive = isStrictlyPositive();
 const D = AUDIT_DEFAULTS;
@@ -67,7 +72,7 @@ export class AuditCommand extends DatasetCommand {
   });
   isolationEpochs = Option.String('--isolation-epochs', String(D.isolation.epochs), {
     description: `LGA epochs before isolating (default ${D.isolation.epochs})`,
-    validator: positiveInt,
+    validator: isEpochCount(),
   });
   lga = Option.String('--lga', D.isolation.lga, {
     description: `LGA form: ${LGA_MODES.join(' or ')} (default ${D.isolation.lga})`,
@@ -83,7 +88,7 @@ export class AuditCommand extends DatasetCommand {
   });
   unlearnEpochs = Option.String('--unlearn-epochs', String(D.unlearning.epochs), {
     description: `Unlearning epochs (reference mode: fine-tuning epochs) (default ${D.unlearning.epochs})`,
-    validator: positiveInt,
+    validator: isEpochCount(),
   });
   maxAccuracyDrop = Option.String('--max-accuracy-drop', String(D.unlearning.maxAccuracyDrop), {
     description: `Guard: roll back and stop when held-out accuracy falls more than this (default ${D.unlearning.maxAccuracyDrop})`,
@@ -91,7 +96,7 @@ export class AuditCommand extends DatasetCommand {
   });
   batchSize = Option.String('--batch-size', String(D.batchSize), {
     description: `Rows per step (default ${D.batchSize})`,
-    validator: positiveInt,
+    validator: isBatchSize(),
   });
   lr = Option.String('--lr', String(D.learningRate), {
     description: `SGD learning rate (momentum 0.9, Nesterov) (default ${D.learningRate})`,

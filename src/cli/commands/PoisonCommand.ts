@@ -8,7 +8,8 @@ import {
   type PatchImage,
   type PatchPosition,
 } from '../../attacks/types.js';
-import { describeError, ErrorCode, IoError, UsageError } from '../../errors.js';
+import { DEFAULT_MAX_IMAGE_PIXELS } from '../../data/readLimits.js';
+import { DataError, describeError, ErrorCode, IoError, UsageError } from '../../errors.js';
 import type { PoisonOptions, PoisonSummary, TestPoisonSummary } from '../../poison/poisonDataset.js';
 import { DatasetCommand } from '../DatasetCommand.js';
 
@@ -252,9 +253,19 @@ async function readImage(path: string, flag: string): Promise<PatchImage> {
       location: { file: path },
     });
   });
-  const { decodeEncodedImage } = await import('../../data/decodeEncodedImage.js');
+  const { decodeEncodedImage, encodedImageSize } = await import('../../data/decodeEncodedImage.js');
+  const image = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
+  // A patch or pattern is at most an image's size: its header is checked before it is decoded.
+  const size = encodedImageSize(image);
+  if (size && size.height * size.width > DEFAULT_MAX_IMAGE_PIXELS) {
+    throw new DataError(
+      ErrorCode.ImageTooLarge,
+      `${flag} image is ${size.height}×${size.width}, larger than any image abl-audit reads (${DEFAULT_MAX_IMAGE_PIXELS.toLocaleString('en-US')} pixels)`,
+      { location: { file: path } },
+    );
+  }
   try {
-    return decodeEncodedImage(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length));
+    return decodeEncodedImage(image);
   } catch (cause) {
     throw new IoError(ErrorCode.NotADataFile, `${flag} must be a PNG or JPEG file: ${describeError(cause)}`, {
       cause,

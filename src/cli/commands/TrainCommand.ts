@@ -1,12 +1,11 @@
 import { Command, Option } from 'clipanion';
 import * as t from 'typanion';
-import { isThreadCount } from '../../config/validators.js';
+import { isBatchSize, isEpochCount, isThreadCount } from '../../config/validators.js';
 import { BACKEND_NAMES } from '../../train/backendNames.js';
 import { ARCHITECTURES } from '../../train/models/architectures.js';
 import { DatasetCommand } from '../DatasetCommand.js';
 
 const isNumber = t.isNumber();
-const positiveInt = t.cascade(isNumber, [t.isInteger(), t.isAtLeast(1)]);
 
 /** `abl-audit train`: plain supervised training, the no-defense baseline an audit is compared with. */
 export class TrainCommand extends DatasetCommand {
@@ -49,11 +48,11 @@ export class TrainCommand extends DatasetCommand {
   });
   epochs = Option.String('--epochs', '5', {
     description: 'Training epochs (default 5)',
-    validator: positiveInt,
+    validator: isEpochCount(),
   });
   batchSize = Option.String('--batch-size', '64', {
     description: 'Rows per step (default 64)',
-    validator: positiveInt,
+    validator: isBatchSize(),
   });
   optimizer = Option.String('--optimizer', 'adam', {
     description: 'adam (default) or sgd (momentum 0.9, Nesterov)',

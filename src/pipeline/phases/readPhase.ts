@@ -1,6 +1,8 @@
 import { MIN_AUDIT_ROWS } from '../../data/readLimits.js';
 import { DataError, ErrorCode } from '../../errors.js';
 import { hashDataFiles } from '../../io/hashDataFiles.js';
+import { initBackend } from '../../train/backend.js';
+import { checkTrainingFits, trainingMemoryBudget } from '../../train/models/trainingFootprint.js';
 import { readTrainingData } from '../../train/scaffold/readTrainingData.js';
 import type { AuditPhase } from '../auditPhase.js';
 import type { DatasetRecord } from '../auditRecords.js';
@@ -18,7 +20,17 @@ export const readPhase: AuditPhase<void, DatasetRecord> = {
       test: config.test ? await hashDataFiles(config.test) : null,
       backdoorTest: config.backdoorTest ? await hashDataFiles(config.backdoorTest) : null,
     }));
-    const training = await readTrainingData(config.train, config.columns);
+    // The backend decides how much memory training may take: images too large to train are refused
+    // as soon as the first one is read, not after gigabytes of them.
+    const backend = await initBackend({
+      prefer: config.backend,
+      log: (message) => ctx.emit({ type: 'note', message }),
+    });
+    const budget = trainingMemoryBudget(backend.tfBackend);
+    const classes = config.columns.numClasses ?? 2;
+    const training = await readTrainingData(config.train, config.columns, {
+      onShape: (shape) => checkTrainingFits(config.model, shape, classes, config.batchSize, budget),
+    });
     if (training.rows < MIN_AUDIT_ROWS) {
       throw new DataError(
         ErrorCode.TooFewRows,

@@ -22,7 +22,8 @@ export const setupPhase: AuditPhase<DatasetRecord, AuditTraining> = {
   async run(dataset, ctx) {
     const { config } = ctx;
     const note = (message: string) => ctx.emit({ type: 'note', message });
-    const backend = await initBackend({ prefer: config.backend, log: note });
+    // Chosen in the read phase (which said which); this returns the same backend.
+    const backend = await initBackend({ prefer: config.backend });
     const trainer = await createTrainer(dataset, {
       architecture: config.model,
       seed: config.seed,

@@ -32,16 +32,27 @@ export interface TrainingData {
  * ```
  * @param input - a Parquet/Arrow file or a folder of them.
  * @param overrides - column overrides (`--image-col`, `--label-col`, ...).
+ * @param options - `onShape`: called as soon as the image shape is known, before the rest is read
+ *   (what refuses images too large to train before gigabytes of them are decoded).
  * @returns the rows and their facts.
  * @throws DataError when the data has no rows, fewer than two classes with rows, or labels that are
  *   not 0..K−1 with every class present (unless the class count is declared); whatever decoding throws.
  */
-export async function readTrainingData(input: string, overrides: ColumnOverrides): Promise<TrainingData> {
+export async function readTrainingData(
+  input: string,
+  overrides: ColumnOverrides,
+  options: { readonly onShape?: (shape: ImageShape) => void } = {},
+): Promise<TrainingData> {
   let columns: DatasetColumns | undefined;
   const data = epochSource(
     () =>
       readDataset(input).pipe(
-        decodeExamples({ ...overrides, source: input, onColumns: (c) => (columns = c) }),
+        decodeExamples({
+          ...overrides,
+          source: input,
+          onColumns: (c) => (columns = c),
+          onShape: options.onShape,
+        }),
       ),
     { cache: 'auto' },
   );

@@ -291,6 +291,36 @@ describe('loadPipeline: invalid files', () => {
     }
   });
 
+  it('bounds epoch counts (1..1000), batch sizes (1..65536) and max_image_pixels, naming the key', async () => {
+    const ok = await loadPipeline(
+      await pipelineFile(`${MINIMAL}isolation:\n  epochs: 1000\nmodel:\n  batch_size: 65536\n`),
+    );
+    expect(ok.config.isolation.epochs).toBe(1000);
+    for (const [section, key, value] of [
+      ['isolation', 'epochs', '100000000'],
+      ['isolation', 'epochs', '0'],
+      ['unlearning', 'epochs', '1001'],
+      ['unlearning', 'reference_unlearn_epochs', '5000'],
+      ['model', 'batch_size', '65537'],
+    ] as const) {
+      const err = await configError(`${MINIMAL}${section}:\n  ${key}: ${value}\n`);
+      expect(err.message).toContain(`.${section}.${key}`);
+    }
+    const pixels = await configError(
+      `${MINIMAL.replace('  train: data/train.parquet\n', '  train: data/train.parquet\n  max_image_pixels: 1000000000000\n')}`,
+    );
+    expect(pixels.message).toContain('max_image_pixels');
+  });
+
+  it('refuses a file over 1 MiB before parsing it, naming the file and its size', async () => {
+    const path = await pipelineFile(`${MINIMAL}# ${'x'.repeat(1024 * 1024)}\n`);
+    const err = await rejection(loadPipeline(path));
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(err.code).toBe('ABL302');
+    expect(err.message).toContain(path);
+    expect(err.message).toMatch(/1,048,\d{3} bytes is not a pipeline file/);
+  });
+
   it('rejects a value of the wrong type', async () => {
     const err = await configError(`${MINIMAL}model:
   batch_size: "64"
