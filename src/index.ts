@@ -3,11 +3,28 @@
  * @packageDocumentation
  */
 
+export {
+  type ClassEvidence,
+  classEvidence,
+  DEFAULT_EVIDENCE_THRESHOLDS,
+  type EvidenceThresholds,
+  robustIndex,
+} from './abl/classEvidence.js';
+export {
+  DETECTION_DEFAULTS,
+  type Detection,
+  type DetectPoisonOptions,
+  detectPoison,
+  ROW_CALLS,
+  VERDICTS,
+  type Verdict,
+} from './abl/detectPoison.js';
 export { ggaObjective } from './abl/ggaObjective.js';
 export { type IsolateOptions, isolate, LGA_MODES, type LgaMode } from './abl/isolate.js';
 export { appendEpochLosses, type LossTrajectories } from './abl/lossTrajectories.js';
 export { type RowScores, SCORE_METHODS, type ScoreMethod, scoreRows } from './abl/scoreRows.js';
 export { type SuspectedTarget, suspectedTarget } from './abl/suspectedTarget.js';
+export { componentPosterior, fitTwoGaussians, type TwoGaussians } from './abl/twoGaussians.js';
 export {
   type AccuracyGuard,
   type FlatUnlearnOptions,
@@ -106,7 +123,13 @@ export {
 export { type PoisonMode, selectPoisonRows } from './poison/selectPoisonRows.js';
 export { type AuditEvent, type AuditPhaseName, describeAuditEvent } from './report/auditEvents.js';
 export type { ReportFigures, ReportThumbnail, ReportTriggerView, ScoreBin } from './report/auditReport.js';
-export { type AuditReport, REPORT_SCHEMA } from './report/auditReport.js';
+export {
+  type AuditReport,
+  REPORT_SCHEMA,
+  type ReportClassEvidence,
+  type ReportDetection,
+  type ReportVerdict,
+} from './report/auditReport.js';
 export { type IsolationMetrics, isolationMetrics } from './report/isolationMetrics.js';
 export { HTML_REPORT_NAME, readAuditReport, type StoredAuditReport } from './report/readAuditReport.js';
 export { BACKEND_ENV_VAR, BACKEND_NAMES, initBackend } from './train/backend.js';

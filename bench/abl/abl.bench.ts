@@ -8,7 +8,7 @@
  * Environment:
  *   ABL_BENCH_ROWS     training rows (default 10000: the first rows of the training file, which is in
  *                      random order already)
- *   ABL_BENCH_ATTACKS  comma-separated subset of: badnets-10, blend-10, wanet-10, sig, badnets-1
+ *   ABL_BENCH_ATTACKS  comma-separated subset of: clean, badnets-10, blend-10, wanet-10, sig, badnets-1
  *                      (default all; run two subsets in two processes to use both cores)
  *   ABL_BENCH_DIR      where the data sets are made (default data/bench)
  *   ABL_BENCH_THREADS  threads the no-defense model and the audit train on (default auto: every core);
@@ -24,7 +24,7 @@ import { lastValueFrom, reduce } from 'rxjs';
 import { AUDIT_DEFAULTS } from '../../src/config/auditConfig.js';
 import { decodeExamples } from '../../src/data/decodeExamples.js';
 import { FASHION_MNIST_DEFAULT_DIR, importFashionMnist } from '../../src/import/importFashionMnist.js';
-import { readDataset } from '../../src/io/readDataset.js';
+import { iterateDataset, readDataset } from '../../src/io/readDataset.js';
 import { runAudit } from '../../src/pipeline/runAudit.js';
 import { type AttackParams, poisonDataset, poisonTestSet } from '../../src/poison/poisonDataset.js';
 import { initBackend } from '../../src/train/backend.js';
@@ -42,7 +42,8 @@ import { writeSubset } from './subset.js';
 interface AttackCase {
   readonly name: string;
   readonly label: string;
-  readonly attack: AttackParams;
+  /** null: the clean subset itself (the audit must find nothing). */
+  readonly attack: AttackParams | null;
   readonly rate: number;
   readonly crossRatio?: number;
   /** The issue's attack-success target for the audited model. */
@@ -50,6 +51,7 @@ interface AttackCase {
 }
 
 const CASES: readonly AttackCase[] = [
+  { name: 'clean', label: 'Clean data (no poison)', attack: null, rate: 0, asrTarget: 1 },
   {
     name: 'badnets-10',
     label: 'BadNets 3×3 grid 10%',
@@ -95,6 +97,8 @@ const dir = process.env.ABL_BENCH_DIR ?? 'data/bench';
 const wanted = (process.env.ABL_BENCH_ATTACKS ?? CASES.map((c) => c.name).join(',')).split(',');
 const resultsDir = 'bench/results/abl-fmnist';
 const threadsSetting = process.env.ABL_BENCH_THREADS ?? 'auto';
+/** ABL_BENCH_RATIO: a fixed isolation ratio (the paper's budget) instead of the adaptive split. */
+const fixedRatio = process.env.ABL_BENCH_RATIO === undefined ? null : Number(process.env.ABL_BENCH_RATIO);
 const threads: number | 'auto' = threadsSetting === 'auto' ? 'auto' : Number(threadsSetting);
 if (threads !== 'auto' && !(Number.isInteger(threads) && threads >= 1)) {
   throw new Error(`ABL_BENCH_THREADS must be auto or a whole number ≥ 1, got '${threadsSetting}'`);
@@ -110,7 +114,11 @@ async function prepare(): Promise<{ train: string; test: string }> {
   return { train, test: join(full, 'test.parquet') };
 }
 
-async function poisonSets(c: AttackCase, clean: { train: string; test: string }) {
+async function poisonSets(
+  c: AttackCase,
+  clean: { train: string; test: string },
+): Promise<{ train: string; backdoor: string | null }> {
+  if (c.attack === null) return { train: clean.train, backdoor: null };
   const base = join(dir, `${c.name}-${rows}`);
   const train = join(base, 'train.parquet');
   const backdoor = join(base, 'test-backdoor.parquet');
@@ -127,7 +135,7 @@ async function poisonSets(c: AttackCase, clean: { train: string; test: string })
 }
 
 /** The no-defense model: plain cross-entropy, same model, optimizer, batch and epoch count as the audit. */
-async function noDefense(train: string, test: string, backdoor: string, epochs: number) {
+async function noDefense(train: string, test: string, backdoor: string | null, epochs: number) {
   const started = performance.now();
   const data = epochSource(() => readDataset(train).pipe(decodeExamples({})), { cache: true });
   const shape = await lastValueFrom(
@@ -163,7 +171,7 @@ async function noDefense(train: string, test: string, backdoor: string, epochs: 
   const evalB = (p: string) =>
     readDataset(p).pipe(decodeExamples({}), toTrainBatches({ batchSize: 256, seed: 0, shuffleBuffer: 1 }));
   const ca = await accuracy(model, evalB(test), { parallel });
-  const asr = await attackSuccessRate(model, evalB(backdoor), TARGET, { parallel });
+  const asr = backdoor ? await attackSuccessRate(model, evalB(backdoor), TARGET, { parallel }) : null;
   await parallel.dispose();
   model.dispose();
   optimizer.dispose();
@@ -171,7 +179,7 @@ async function noDefense(train: string, test: string, backdoor: string, epochs: 
     seconds: trainSeconds,
     cleanAccuracy: ca.accuracy,
     targetClassAccuracy: ca.perClass[TARGET]?.accuracy ?? null,
-    attackSuccessRate: asr.rate,
+    attackSuccessRate: asr?.rate ?? null,
   };
 }
 
@@ -185,7 +193,7 @@ async function main(): Promise<void> {
     const sets = await poisonSets(c, clean);
     const none = await noDefense(sets.train, clean.test, sets.backdoor, epochs);
     console.error(
-      `no defense: CA ${(none.cleanAccuracy * 100).toFixed(2)}%, ASR ${(none.attackSuccessRate * 100).toFixed(2)}%, ${none.seconds.toFixed(0)} s`,
+      `no defense: CA ${(none.cleanAccuracy * 100).toFixed(2)}%, ASR ${none.attackSuccessRate === null ? 'n/a' : `${(none.attackSuccessRate * 100).toFixed(2)}%`}, ${none.seconds.toFixed(0)} s`,
     );
     const started = performance.now();
     const { report } = await runAudit(
@@ -195,6 +203,7 @@ async function main(): Promise<void> {
         out: join(dir, 'audits', `${c.name}-${rows}`),
         test: clean.test,
         backdoorTest: sets.backdoor,
+        isolation: { ...AUDIT_DEFAULTS.isolation, ratio: fixedRatio },
         attackTarget: TARGET,
         threads,
       },
@@ -211,6 +220,11 @@ async function main(): Promise<void> {
       noDefense: none,
       audit: {
         seconds: auditSeconds,
+        verdict: report.summary.verdict,
+        flaggedClasses: report.summary.flaggedClasses,
+        split: report.detection?.split ?? 'fixed',
+        review: report.summary.review,
+        reviewPoisoned: await reviewPoisoned(join(dir, 'audits', `${c.name}-${rows}`)),
         isolated: report.isolation.isolated,
         precision: gt?.precision ?? null,
         maxPrecision: gt?.maxPrecision ?? null,
@@ -238,13 +252,27 @@ async function main(): Promise<void> {
       threads: report.backend.threads,
       machine: machine(backend.name),
     };
-    const file = threads === 'auto' ? `${c.name}.json` : `${c.name}-threads${threads}.json`;
+    const suffix = `${threads === 'auto' ? '' : `-threads${threads}`}${fixedRatio === null ? '' : `-ratio${fixedRatio}`}`;
+    const file = `${c.name}${suffix}.json`;
     await writeFile(join(resultsDir, file), `${JSON.stringify(result, null, 2)}\n`);
     console.error(
       `audit: precision ${gt?.precision}, CA ${abl.cleanAccuracy?.value}, ASR ${abl.attackSuccessRate?.value}, ${auditSeconds.toFixed(0)} s`,
     );
   }
   await combine();
+}
+
+/** Poisoned rows in the audit's review band (ground truth), or null without one. */
+async function reviewPoisoned(out: string): Promise<number | null> {
+  const folder = join(out, 'review');
+  if (!existsSync(folder) || (await readdir(folder)).length === 0) return 0;
+  let poisoned = 0;
+  for await (const { batch } of iterateDataset(folder)) {
+    const truth = batch.getChild('poisoned');
+    if (!truth) return null;
+    for (let i = 0; i < batch.numRows; i++) if (truth.get(i) === true) poisoned++;
+  }
+  return poisoned;
 }
 
 function machine(backend: string) {
@@ -274,12 +302,17 @@ async function combine(): Promise<void> {
   );
   const pct = (v: number | null) => (v === null ? 'n/a' : `${(v * 100).toFixed(1)}%`);
   const lines = [
-    '| Attack | Poisoned | Precision @1% | Recall | No defense CA / ASR | ABL CA / ASR | Target-class acc. (none → ABL) | Time (none / ABL) |',
-    '|---|---|---|---|---|---|---|---|',
+    '| Attack | Poisoned | Verdict | Quarantine: rows, precision, recall | Review (poisoned) | No defense CA / ASR | Audit CA / ASR | Target-class acc. (none → audit) | Time (none / audit) |',
+    '|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of results) {
+    const a = r.audit;
+    const verdict = a.verdict
+      ? `${a.verdict}${a.flaggedClasses?.length ? ` (${a.flaggedClasses.join(', ')})` : ''}`
+      : 'n/a';
+    const split = a.split === 'fixed' ? ' [fixed 1%]' : '';
     lines.push(
-      `| ${r.label}${r.threads === undefined ? '' : ` (${r.threads} thread${r.threads === 1 ? '' : 's'})`} | ${r.poisoned} | ${pct(r.audit.precision)} (max ${pct(r.audit.maxPrecision)}) | ${pct(r.audit.recall)} | ${pct(r.noDefense.cleanAccuracy)} / ${pct(r.noDefense.attackSuccessRate)} | ${pct(r.audit.cleanAccuracy)} / ${pct(r.audit.attackSuccessRate)} | ${pct(r.noDefense.targetClassAccuracy)} → ${pct(r.audit.targetClassAccuracy)} | ${r.noDefense.seconds.toFixed(0)} s / ${r.audit.seconds.toFixed(0)} s (${(r.audit.seconds / r.noDefense.seconds).toFixed(2)}×) |`,
+      `| ${r.label}${r.threads === undefined ? '' : ` (${r.threads} thread${r.threads === 1 ? '' : 's'})`}${split} | ${r.poisoned ?? 0} | ${verdict} | ${a.isolated}, ${a.isolated ? pct(a.precision) : '—'}, ${pct(a.recall)} | ${a.review ?? 0} (${a.reviewPoisoned ?? 'n/a'}) | ${pct(r.noDefense.cleanAccuracy)} / ${pct(r.noDefense.attackSuccessRate)} | ${pct(a.cleanAccuracy)} / ${pct(a.attackSuccessRate)} | ${pct(r.noDefense.targetClassAccuracy)} → ${pct(a.targetClassAccuracy)} | ${r.noDefense.seconds.toFixed(0)} s / ${a.seconds.toFixed(0)} s (${(a.seconds / r.noDefense.seconds).toFixed(2)}×) |`,
     );
   }
   console.log(lines.join('\n'));

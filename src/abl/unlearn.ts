@@ -76,7 +76,7 @@ export const DEFAULT_GUARD_RETRIES = 2;
  * @param options - schedule, rows, guards, training settings and hooks (or the deprecated flat
  *   {@link FlatUnlearnOptions}).
  * @returns the final progress record (history, whether the guards stopped it).
- * @throws UsageError for a bad epoch count or an empty isolated set.
+ * @throws UsageError for a bad epoch count or an empty isolated set to ascend on.
  */
 export async function unlearn(
   model: tf.LayersModel,
@@ -86,7 +86,11 @@ export async function unlearn(
 ): Promise<UnlearnProgress> {
   const opts = 'schedule' in options ? options : fromFlatOptions(options);
   const total = scheduleEpochs(opts.schedule);
-  if (opts.rows.isolated.ids.length === 0) throw new UsageError('there are no isolated rows to unlearn');
+  // Without isolated rows joint training without ascent still runs (nothing was found to unlearn).
+  const ascends = opts.schedule.mode === 'reference' || opts.schedule.ascend !== false;
+  if (opts.rows.isolated.ids.length === 0 && ascends) {
+    throw new UsageError('there are no isolated rows to unlearn');
+  }
   const scoring = { parallel: opts.training.parallel };
   let progress = opts.resumeFrom ?? (await startProgress(model, opts.guards, scoring));
   const excluded = new Set([...opts.rows.excluded, ...progress.distrusted]);

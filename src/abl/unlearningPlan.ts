@@ -36,6 +36,8 @@ export interface IsolationVerdict {
   readonly score: Float64Array;
   /** Indices of the isolated rows. */
   readonly isolatedRows: ArrayLike<number>;
+  /** Indices of the review band's rows: never trained on as clean, watched by the probe. */
+  readonly reviewRows?: ArrayLike<number>;
   /** The suspected target class, or null when none stood out. */
   readonly suspect: number | null;
 }
@@ -104,6 +106,7 @@ export async function planUnlearning(
       ? await triggerCarriers(isolated, suspect, traj, isolatedIndex, gather)
       : null;
   for (const i of trigger?.carriers ?? []) distrusted.add(i);
+  for (const i of Array.from(verdict.reviewRows ?? [])) distrusted.add(i);
   const holdout = holdoutRows(n, isolatedIndex, policy.holdoutFraction, policy.seed);
   const guardRows = await gather((i) => holdout.has(i) && !distrusted.has(i));
   if (guardRows.ids.length === 0) {

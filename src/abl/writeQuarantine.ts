@@ -11,10 +11,10 @@ import { openParquetWriter, type ParquetWriter } from '../io/openParquetWriter.j
 import { iterateDataset, type SourceBatch } from '../io/readDataset.js';
 
 /** Columns the audit adds to every row of the quarantine and clean partitions. */
-export const ABL_COLUMNS = ['abl_loss', 'abl_score', 'abl_rank'] as const;
+export const ABL_COLUMNS = ['abl_loss', 'abl_score', 'abl_rank', 'abl_suspicion'] as const;
 
-/** The two partitions an audit writes. */
-export const PARTITIONS = ['quarantine', 'clean'] as const;
+/** The partitions an audit writes, by row call (see `ROW_CALLS`). */
+export const PARTITIONS = ['quarantine', 'review', 'clean'] as const;
 export type Partition = (typeof PARTITIONS)[number];
 
 /** What the second pass needs to know about every row. */
@@ -26,8 +26,10 @@ export interface RowVerdicts {
   readonly score: Float64Array;
   /** 0 = most suspicious. */
   readonly rank: Int32Array;
-  /** Rows with `rank < isolated` are quarantined. */
-  readonly isolated: number;
+  /** Each row's partition: 0 clean, 1 review, 2 quarantine (see `ROW_CALLS`). */
+  readonly calls: Uint8Array;
+  /** Each row's suspicion: robust standard deviations below its flagged class's clean mode (else 0). */
+  readonly suspicion: Float32Array;
 }
 
 /** Options of {@link writeQuarantine}. */
@@ -45,6 +47,7 @@ export interface WriteQuarantineOptions extends ColumnOverrides {
 export interface QuarantineSummary {
   readonly rows: number;
   readonly quarantined: number;
+  readonly review: number;
   readonly clean: number;
   /** Part files written, relative to the output folder, per partition. */
   readonly files: Readonly<Record<Partition, readonly string[]>>;
@@ -53,6 +56,7 @@ export interface QuarantineSummary {
     readonly file: string;
     readonly rows: number;
     readonly quarantined: number;
+    readonly review: number;
   }[];
   /**
    * The ground-truth `poisoned` column by row index (1 = poisoned), read on the way for scoring the
@@ -66,19 +70,19 @@ export const GROUND_TRUTH_COLUMN = 'poisoned';
 
 /**
  * The quarantine stage's second pass: reads the training data again and writes every row, unchanged
- * and with every original column, to `OUT/quarantine/` (the isolated rows) or `OUT/clean/` (the rest),
- * one Parquet part per source file (`part-00000.parquet` for the first file read), each row gaining
- * `abl_loss`, `abl_score` and `abl_rank`.
+ * and with every original column, to `OUT/quarantine/` (the isolated rows), `OUT/review/` (the review
+ * band) or `OUT/clean/` (the rest), one Parquet part per source file (`part-00000.parquet` for the
+ * first file read), each row gaining `abl_loss`, `abl_score`, `abl_rank` and `abl_suspicion`.
  *
  * <span class="informal">Pulls one batch at a time and awaits each write, so memory holds one batch
- * whatever the data's size. Both folders are built under temporary names and renamed into place only
+ * whatever the data's size. The folders are built under temporary names and renamed into place only
  * when the pass completes, replacing earlier ones: a failed pass leaves no partition half-written.
  * Every row must be one the first pass scored, and every scored row must appear once, or the pass
  * fails (the data changed under the audit).</span>
  *
  * @param input - the training data (as given to the audit).
  * @param out - the audit's output folder.
- * @param verdicts - ids, scores, ranks and the isolated count from the isolation stage.
+ * @param verdicts - ids, scores, ranks and each row's partition.
  * @param options - column overrides (as used to decode the data) and a progress callback.
  * @returns counts and file names.
  * @throws DataError when the data differs from the first pass; IoError when a part cannot be written.
@@ -91,7 +95,7 @@ export async function writeQuarantine(
 ): Promise<QuarantineSummary> {
   const pass = startPass(input, out, verdicts, options);
   try {
-    // Both folders exist even when one stays empty, so readers can always glob them.
+    // Every folder exists even when it stays empty, so readers can always glob them.
     for (const part of PARTITIONS) await mkdir(pass.temp[part], { recursive: true });
     for await (const sb of iterateDataset(input)) {
       const examples = pass.decoder.decode(sb);
@@ -104,8 +108,8 @@ export async function writeQuarantine(
     await abortPass(pass);
     throw error;
   }
-  const { rows, quarantined, files, perSource, groundTruth } = pass;
-  return { rows, quarantined, clean: rows - quarantined, files, perSource, groundTruth };
+  const { rows, quarantined, review, files, perSource, groundTruth } = pass;
+  return { rows, quarantined, review, clean: rows - quarantined - review, files, perSource, groundTruth };
 }
 
 /** What the pass carries from one batch to the next. */
@@ -122,12 +126,13 @@ interface QuarantinePass {
   /** Open part writers, by `partition/file index`. */
   readonly writers: Map<string, ParquetWriter>;
   readonly files: Record<Partition, string[]>;
-  readonly perSource: { file: string; rows: number; quarantined: number }[];
+  readonly perSource: { file: string; rows: number; quarantined: number; review: number }[];
   /** 1 for each scored row read so far, by row index: a row read twice means the data changed. */
   readonly seen: Uint8Array;
   groundTruth: Uint8Array | null;
   rows: number;
   quarantined: number;
+  review: number;
 }
 
 function startPass(
@@ -136,22 +141,31 @@ function startPass(
   verdicts: RowVerdicts,
   options: WriteQuarantineOptions,
 ): QuarantinePass {
-  const folders = { quarantine: join(out, 'quarantine'), clean: join(out, 'clean') };
+  const folders = {
+    quarantine: join(out, 'quarantine'),
+    review: join(out, 'review'),
+    clean: join(out, 'clean'),
+  };
   return {
     input,
     verdicts,
     decoder: createExampleDecoder({ ...options, source: input }),
     onRows: options.onRows,
     folders,
-    temp: { quarantine: temporaryPathFor(folders.quarantine), clean: temporaryPathFor(folders.clean) },
+    temp: {
+      quarantine: temporaryPathFor(folders.quarantine),
+      review: temporaryPathFor(folders.review),
+      clean: temporaryPathFor(folders.clean),
+    },
     fileIndex: new Map(),
     writers: new Map(),
-    files: { quarantine: [], clean: [] },
+    files: { quarantine: [], review: [], clean: [] },
     perSource: [],
     seen: new Uint8Array(verdicts.rank.length),
     groundTruth: new Uint8Array(verdicts.rank.length),
     rows: 0,
     quarantined: 0,
+    review: 0,
   };
 }
 
@@ -165,9 +179,9 @@ async function quarantineBatch(pass: QuarantinePass, sb: SourceBatch, examples: 
   const withScores = addScoreColumns(sb.batch, indices, pass.verdicts);
   for (const [part, start, end] of partitionRuns(indices, pass.verdicts)) {
     await writerFor(pass, part, f, withScores.schema).write(withScores.slice(start, end));
-    if (part === 'quarantine') {
-      pass.quarantined += end - start;
-      source.quarantined += end - start;
+    if (part !== 'clean') {
+      pass[part === 'quarantine' ? 'quarantined' : 'review'] += end - start;
+      source[part === 'quarantine' ? 'quarantined' : 'review'] += end - start;
     }
   }
   pass.rows += indices.length;
@@ -180,7 +194,7 @@ function sourceIndex(pass: QuarantinePass, file: string): number {
   if (f === undefined) {
     f = pass.fileIndex.size;
     pass.fileIndex.set(file, f);
-    pass.perSource.push({ file, rows: 0, quarantined: 0 });
+    pass.perSource.push({ file, rows: 0, quarantined: 0, review: 0 });
   }
   return f;
 }
@@ -219,13 +233,14 @@ function recordGroundTruth(pass: QuarantinePass, batch: RecordBatch, indices: re
  * written as one slice of the batch.
  */
 function* partitionRuns(indices: readonly number[], v: RowVerdicts): Generator<[Partition, number, number]> {
-  const isQuarantined = (i: number) => (v.rank[indices[i] as number] as number) < v.isolated;
+  const callOf = (i: number) => v.calls[indices[i] as number] as number;
+  const byCall: readonly Partition[] = ['clean', 'review', 'quarantine'];
   let start = 0;
   while (start < indices.length) {
-    const quarantined = isQuarantined(start);
+    const call = callOf(start);
     let end = start + 1;
-    while (end < indices.length && isQuarantined(end) === quarantined) end++;
-    yield [quarantined ? 'quarantine' : 'clean', start, end];
+    while (end < indices.length && callOf(end) === call) end++;
+    yield [byCall[call] ?? 'clean', start, end];
     start = end;
   }
 }
@@ -263,12 +278,13 @@ async function abortPass(pass: QuarantinePass): Promise<void> {
   await Promise.all(PARTITIONS.map((p) => rm(pass.temp[p], { recursive: true, force: true })));
 }
 
-/** The batch with `abl_loss`, `abl_score` and `abl_rank` appended (original schema metadata kept). */
+/** The batch with `abl_loss`, `abl_score`, `abl_rank` and `abl_suspicion` appended (original schema metadata kept). */
 function addScoreColumns(batch: RecordBatch, indices: readonly number[], v: RowVerdicts): RecordBatch {
   const added = [
     column('abl_loss', float32Data(Float32Array.from(indices, (i) => v.loss[i] as number))),
     column('abl_score', float64Data(Float64Array.from(indices, (i) => v.score[i] as number))),
     column('abl_rank', int32Data(Int32Array.from(indices, (i) => v.rank[i] as number))),
+    column('abl_suspicion', float32Data(Float32Array.from(indices, (i) => v.suspicion[i] as number))),
   ];
   for (const { field } of added) {
     if (batch.schema.fields.some((f) => f.name === field.name)) {

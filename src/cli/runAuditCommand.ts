@@ -55,10 +55,12 @@ function summarize(report: AuditReport, reportPath: string): string {
   const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
   const target = report.isolation.suspectedTarget;
   const lines = [
-    `audited ${s.rows} rows: ${s.quarantined} quarantined (${pct(s.quarantinedFraction)})`,
+    `verdict: ${s.verdict ?? 'not made'}${s.flaggedClasses.length > 0 ? ` (class${s.flaggedClasses.length > 1 ? 'es' : ''} ${s.flaggedClasses.join(', ')})` : ''}`,
+    ...(report.detection ? [report.detection.explanation] : []),
+    `audited ${s.rows} rows: ${s.quarantined} quarantined (${pct(s.quarantinedFraction)})${s.review > 0 ? `, ${s.review} in review/` : ''}`,
     target
       ? `suspected target class: ${target.label}${target.name ? ` (${target.name})` : ''}, ${pct(target.share)} of the quarantine, ${target.lift.toFixed(1)}× its share of the data`
-      : 'suspected target class: none (no class holds a majority of the quarantine)',
+      : 'suspected target class: none',
   ];
   const gt = report.isolation.groundTruth;
   if (gt) {
@@ -83,7 +85,7 @@ function summarize(report: AuditReport, reportPath: string): string {
   for (const gate of report.gates) lines.push(`gate ${gate.passed ? 'passed' : 'FAILED'}: ${gate.message}`);
   const out = reportPath.replace(/report\.json$/, '');
   lines.push(
-    `outputs: ${out}quarantine/, ${out}clean/, ${out}scores.parquet, ${out}${report.outputs.model}/, ${reportPath}`,
+    `outputs: ${out}quarantine/, ${out}review/, ${out}clean/, ${out}scores.parquet, ${out}${report.outputs.model}/, ${reportPath}`,
     report.outputs.html === null
       ? `report.html was not written; \`abl-audit report ${out}\` retries`
       : `open the report: ${out}${report.outputs.html}`,

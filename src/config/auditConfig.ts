@@ -17,8 +17,12 @@ export interface IsolationConfig {
    * measurements, see the README) or `per-example` (the paper's formula).
    */
   readonly lga: LgaMode;
-  /** Share of rows to isolate and quarantine (default 0.01, the paper's). */
-  readonly ratio: number;
+  /**
+   * Share of rows to isolate and quarantine, a fixed budget (the paper's 0.01); null (default): the
+   * adaptive quarantine, which quarantines the suspicious mode of each class the evidence flags and
+   * nothing from a class without evidence (see `detectPoison`).
+   */
+  readonly ratio: number | null;
   /** How rows are ranked (default `target-class`). */
   readonly score: ScoreMethod;
 }
@@ -135,7 +139,7 @@ export const AUDIT_DEFAULTS = {
   backend: 'auto',
   threads: 'auto',
   force: false,
-  isolation: { epochs: 2, gamma: 0.5, lga: 'batch', ratio: 0.01, score: 'target-class' },
+  isolation: { epochs: 2, gamma: 0.5, lga: 'batch', ratio: null, score: 'target-class' },
   unlearning: {
     mode: 'joint',
     epochs: 4,
@@ -156,5 +160,6 @@ export const AUDIT_DEFAULTS = {
     failIfQuarantineFractionAbove: null,
     failIfAttackSuccessAbove: null,
     failIfCleanAccuracyBelow: null,
+    failIfPoisonFound: null,
   },
 } as const satisfies Omit<AuditConfig, 'train' | 'out'>;

@@ -99,6 +99,7 @@ const isPipelineFile = t.isObject({
       fail_if_quarantine_fraction_above: opt(unitInterval),
       fail_if_attack_success_above: opt(unitInterval),
       fail_if_clean_accuracy_below: opt(unitInterval),
+      fail_if_poison_found: opt(t.isBoolean()),
     }),
   ),
 });
@@ -235,6 +236,7 @@ export async function loadPipeline(
       failIfQuarantineFractionAbove: p.gates?.fail_if_quarantine_fraction_above ?? null,
       failIfAttackSuccessAbove: p.gates?.fail_if_attack_success_above ?? null,
       failIfCleanAccuracyBelow: p.gates?.fail_if_clean_accuracy_below ?? null,
+      failIfPoisonFound: p.gates?.fail_if_poison_found ?? null,
     },
   };
   return { name: p.name ?? path, file: path, config };

@@ -14,7 +14,7 @@ import {
   isLabelLike,
 } from './inferColumns.js';
 import { type ImageCell, imageCellReader } from './readImageCell.js';
-import { DEFAULT_MAX_CLASSES, DEFAULT_MAX_IMAGE_PIXELS } from './readLimits.js';
+import { DEFAULT_MAX_CLASSES, DEFAULT_MAX_IMAGE_PIXELS, MAX_IMAGE_PIXELS_CEILING } from './readLimits.js';
 
 /** Options of {@link decodeExamples}. */
 export interface DecodeExamplesOptions extends ColumnOverrides {
@@ -341,9 +341,15 @@ function checkPixels(
   at: { file: string; column: string; row: number },
 ): void {
   if (size === null || size.height * size.width <= maxPixels) return;
+  const pixels = size.height * size.width;
+  // Beyond what any limit allows, the size is most likely a damaged header or a wrong declared shape.
+  const hint =
+    pixels > MAX_IMAGE_PIXELS_CEILING
+      ? `beyond any image abl-audit reads (${MAX_IMAGE_PIXELS_CEILING.toLocaleString('en-US')}): a damaged image header, or a declared shape (--image-shape, metadata) that does not match the data?`
+      : '--max-image-pixels raises it';
   throw new DataError(
     ErrorCode.ImageTooLarge,
-    `image is ${size.height}×${size.width}, ${(size.height * size.width).toLocaleString('en-US')} pixels, above the limit of ${maxPixels.toLocaleString('en-US')} (--max-image-pixels raises it)`,
+    `image is ${size.height}×${size.width}, ${(BigInt(size.height) * BigInt(size.width)).toLocaleString('en-US')} pixels, above the limit of ${maxPixels.toLocaleString('en-US')} (${hint})`,
     { location: at },
   );
 }

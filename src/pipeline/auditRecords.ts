@@ -1,3 +1,4 @@
+import type { Detection } from '../abl/detectPoison.js';
 import type { LossTrajectories } from '../abl/lossTrajectories.js';
 import type { RowScores } from '../abl/scoreRows.js';
 import type { SuspectedTarget } from '../abl/suspectedTarget.js';
@@ -50,8 +51,16 @@ export interface IsolationRecord {
 export interface RankingRecord {
   readonly scores: RowScores;
   readonly isolatedCount: number;
-  /** Indices of the isolated rows, most suspicious first. */
+  /** Indices of the isolated (quarantined) rows, most suspicious first. */
   readonly isolatedRows: Int32Array;
+  /** Indices of the review band's rows, most suspicious first (empty with a fixed ratio). */
+  readonly reviewRows: Int32Array;
+  /** Each row's partition (see `ROW_CALLS`: 0 clean, 1 review, 2 quarantine). */
+  readonly calls: Uint8Array;
+  /** The evidence, the verdict and the adaptive split. */
+  readonly detection: Detection;
+  /** `adaptive` (the default) or `fixed` (an explicit isolation ratio). */
+  readonly split: 'adaptive' | 'fixed';
   readonly suspect: SuspectedTarget | null;
   /** The standout a class needed to be suspected. */
   readonly minStandout: number;

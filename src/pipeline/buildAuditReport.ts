@@ -1,7 +1,10 @@
+import { MIN_CLASS_ROWS, MIN_JUDGED_CLASSES } from '../abl/classEvidence.js';
+import { ROW_CALLS } from '../abl/detectPoison.js';
 import type { AuditConfig } from '../config/auditConfig.js';
-import type { AuditReport, ReportClassCount } from '../report/auditReport.js';
+import type { AuditReport, ReportClassCount, ReportDetection } from '../report/auditReport.js';
 import { REPORT_SCHEMA } from '../report/auditReport.js';
 import { evaluateGates } from '../report/evaluateGates.js';
+import { explainVerdict } from '../report/explainVerdict.js';
 import { isolationMetrics } from '../report/isolationMetrics.js';
 import { installedVersions, packageVersion } from '../util/packageVersions.js';
 import type {
@@ -50,10 +53,12 @@ export function buildAuditReport(r: AuditRecords): AuditReport {
   const nameOf = (label: number | null) =>
     label === null ? null : (r.dataset.columns.classNames?.[label] ?? null);
   const cleaned = unlearning.cleaned;
+  const { detection } = ranking;
   const gates = evaluateGates(config.gates, {
     quarantinedFraction: q.summary.quarantined / n,
     attackSuccessRate: cleaned.attackSuccessRate?.value ?? null,
     cleanAccuracy: cleaned.cleanAccuracy?.value ?? null,
+    verdict: { verdict: detection.verdict, flaggedClasses: detection.flagged },
   });
   const { gates: _g, out: _o, train: _t, test: _te, backdoorTest: _b, ...parameters } = config;
   return {
@@ -65,6 +70,9 @@ export function buildAuditReport(r: AuditRecords): AuditReport {
       rows: n,
       quarantined: q.summary.quarantined,
       quarantinedFraction: q.summary.quarantined / n,
+      review: q.summary.review,
+      verdict: detection.verdict,
+      flaggedClasses: detection.flagged,
       suspectedTargetClass: ranking.suspect?.label ?? null,
       suspectedTargetClassName: nameOf(ranking.suspect?.label ?? null),
       cleanAccuracy: cleaned.cleanAccuracy?.value ?? null,
@@ -72,9 +80,11 @@ export function buildAuditReport(r: AuditRecords): AuditReport {
     },
     inputs: inputsSection(r),
     data: dataSection(r),
+    detection: detectionSection(r, nameOf),
     isolation: isolationSection(r, nameOf),
     outputs: {
       quarantine: q.summary.files.quarantine,
+      review: q.summary.files.review,
       clean: q.summary.files.clean,
       scores: 'scores.parquet',
       model: r.exported.name,
@@ -115,13 +125,14 @@ function dataSection({ dataset, isolation, ranking, quarantine }: AuditRecords):
   const classNames = dataset.columns.classNames ?? null;
   const perClass: { -readonly [K in keyof ReportClassCount]: ReportClassCount[K] }[] = Array.from(
     { length: dataset.numClasses },
-    (_, label) => ({ label, name: classNames?.[label] ?? null, rows: 0, quarantined: 0 }),
+    (_, label) => ({ label, name: classNames?.[label] ?? null, rows: 0, quarantined: 0, review: 0 }),
   );
   isolation.trajectories.labels.forEach((label, i) => {
     const c = perClass[label];
     if (!c) return;
     c.rows++;
-    if ((ranking.scores.rank[i] as number) < ranking.isolatedCount) c.quarantined++;
+    if (ranking.calls[i] === ROW_CALLS.quarantine) c.quarantined++;
+    if (ranking.calls[i] === ROW_CALLS.review) c.review++;
   });
   const { height, width, channels } = dataset.shape;
   const { image, label, id } = dataset.columns;
@@ -136,11 +147,52 @@ function dataSection({ dataset, isolation, ranking, quarantine }: AuditRecords):
   };
 }
 
+function detectionSection(
+  { ranking, quarantine }: AuditRecords,
+  nameOf: (label: number | null) => string | null,
+): ReportDetection {
+  const d = ranking.detection;
+  const { flagStrength, flagIndex, weakStrength, weakIndex, strengthIndex, minRows } = d.options.thresholds;
+  const section = {
+    verdict: d.verdict,
+    flaggedClasses: d.flagged,
+    split: ranking.split,
+    quarantineAt: d.options.quarantineAt,
+    reviewFrom: d.options.reviewFrom,
+    thresholds: {
+      flagStrength,
+      flagIndex,
+      weakStrength,
+      weakIndex,
+      strengthIndex,
+      minRows,
+      minClassRows: MIN_CLASS_ROWS,
+      minClasses: MIN_JUDGED_CLASSES,
+    },
+    judgedClasses: d.judgedClasses,
+    review: quarantine.summary.review,
+    classes: d.classes.map((c) => ({
+      label: c.label,
+      name: nameOf(c.label),
+      rows: c.rows,
+      strength: c.strength,
+      strengthIndex: c.strengthIndex,
+      separation: c.separation,
+      lowWeight: c.fit ? c.fit.weights[0] : null,
+      lowGap: c.lowGap,
+      lowIndex: c.lowIndex,
+      call: c.call,
+    })),
+  };
+  return { ...section, explanation: explainVerdict(section, nameOf) };
+}
+
 function isolationSection(
   { config, isolation, ranking, quarantine }: AuditRecords,
   nameOf: (label: number | null) => string | null,
 ): AuditReport['isolation'] {
-  const { scores, isolatedCount: k, suspect } = ranking;
+  const { scores, isolatedCount: k, suspect, calls } = ranking;
+  const isolatedRow = (i: number) => calls[i] === ROW_CALLS.quarantine;
   const traj = isolation.trajectories;
   const truth = quarantine.summary.groundTruth;
   return {
@@ -159,12 +211,12 @@ function isolationSection(
       const isolated: number[] = [];
       const kept: number[] = [];
       losses.forEach((loss, i) => {
-        ((scores.rank[i] as number) < k ? isolated : kept).push(loss);
+        (isolatedRow(i) ? isolated : kept).push(loss);
       });
       const meanObjective = isolation.objectives[e] ?? Number.NaN;
       return { epoch: e + 1, meanObjective, isolated: quantiles(isolated), kept: quantiles(kept) };
     }),
-    groundTruth: truth ? isolationMetrics(scores.rank, Array.from(truth, Boolean), k) : null,
+    groundTruth: truth ? isolationMetrics(scores.rank, Array.from(truth, Boolean), isolatedRow) : null,
   };
 }
 

@@ -48,12 +48,20 @@ export type AuditEvent =
   | {
       readonly type: 'quarantined';
       readonly quarantined: number;
+      /** Rows in the review band. */
+      readonly review: number;
+      /** `poison-found`, `no-poison-found` or `inconclusive`. */
+      readonly verdict: string;
+      /** Classes the evidence flagged, strongest first. */
+      readonly flagged: readonly number[];
       readonly rows: number;
       readonly score: string;
       readonly suspect: { readonly label: number; readonly share: number } | null;
     }
   /** No class stood out: the isolated rows are left out of training but not unlearned. */
   | { readonly type: 'no-target' }
+  /** Nothing was quarantined: the cleaned model trains on every row. */
+  | { readonly type: 'nothing-isolated' }
   | { readonly type: 'unlearning-epoch'; readonly record: ReportUnlearnEpoch; readonly epochs: number }
   | { readonly type: 'warning'; readonly message: string };
 
@@ -99,11 +107,19 @@ export function describeAuditEvent(event: AuditEvent): string | null {
       return `isolation epoch ${event.epoch}/${event.epochs}: LGA objective ${event.objective.toFixed(4)}`;
     case 'quarantined':
       return (
-        `quarantined ${event.quarantined} of ${event.rows} rows (score ${event.score})` +
+        `verdict: ${event.verdict}` +
+        (event.flagged.length > 0
+          ? ` (class${event.flagged.length > 1 ? 'es' : ''} ${event.flagged.join(', ')})`
+          : '') +
+        `; quarantined ${event.quarantined} of ${event.rows} rows` +
+        (event.review > 0 ? `, ${event.review} for review` : '') +
+        ` (score ${event.score})` +
         (event.suspect
           ? `; suspected target class ${event.suspect.label} (${(event.suspect.share * 100).toFixed(0)}% of the quarantine)`
           : '')
       );
+    case 'nothing-isolated':
+      return 'nothing was quarantined, so nothing is unlearned: the cleaned model trains on every row';
     case 'no-target':
       return 'no class stands out as a backdoor target: the isolated rows are left out of training but not unlearned (ascending on rows that may be clean only damages the model)';
     case 'unlearning-epoch':

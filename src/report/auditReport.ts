@@ -1,7 +1,7 @@
 import type { IsolationMetrics } from './isolationMetrics.js';
 
 /** Value of `schema` in every report.json this version writes. Bumped on any incompatible change. */
-export const REPORT_SCHEMA = 'abl-audit/report@1';
+export const REPORT_SCHEMA = 'abl-audit/report@2';
 
 /** An input file, tied to its exact bytes. */
 export interface ReportFile {
@@ -16,6 +16,63 @@ export interface ReportClassCount {
   readonly name: string | null;
   readonly rows: number;
   readonly quarantined: number;
+  /** Rows of the class in the review band. */
+  readonly review: number;
+}
+
+/** What the audit concludes: see `detection`. */
+export type ReportVerdict = 'poison-found' | 'no-poison-found' | 'inconclusive';
+
+/** One class's evidence (see `classEvidence` in the library). */
+export interface ReportClassEvidence {
+  readonly label: number;
+  readonly name: string | null;
+  readonly rows: number;
+  /** The two-mode fit's gain (nats per row) times its separation: how clearly the class splits. */
+  readonly strength: number;
+  /** `strength` as a robust anomaly index across classes (null: too few classes or rows). */
+  readonly strengthIndex: number | null;
+  /** Distance between the two modes in pooled standard deviations. */
+  readonly separation: number;
+  /** Share of the class in the lower (learned-faster) mode. */
+  readonly lowWeight: number | null;
+  /** Median score minus the mean of the class's lowest-scored rows, and its index across classes. */
+  readonly lowGap: number | null;
+  readonly lowIndex: number | null;
+  readonly call: 'flagged' | 'weak' | 'none';
+}
+
+/** How the audit decided whether there is poison and which rows hold it. */
+export interface ReportDetection {
+  readonly verdict: ReportVerdict;
+  /** Flagged classes, strongest evidence first. */
+  readonly flaggedClasses: readonly number[];
+  /** `adaptive`: the suspicious mode of each flagged class; `fixed`: an explicit isolation ratio. */
+  readonly split: 'adaptive' | 'fixed';
+  /**
+   * A row of a flagged class is quarantined when it sits at least this many robust standard deviations
+   * below the class's clean mode (its `abl_suspicion`), reviewed from `reviewFrom`.
+   */
+  readonly quarantineAt: number;
+  readonly reviewFrom: number;
+  /** The thresholds classes were judged by. */
+  readonly thresholds: {
+    readonly flagStrength: number;
+    readonly flagIndex: number;
+    readonly weakStrength: number;
+    readonly weakIndex: number;
+    readonly strengthIndex: number;
+    readonly minRows: number;
+    /** A class needs this many rows to be judged, and the verdict this many judged classes. */
+    readonly minClassRows: number;
+    readonly minClasses: number;
+  };
+  /** Classes with enough rows to be judged. */
+  readonly judgedClasses: number;
+  readonly review: number;
+  readonly classes: readonly ReportClassEvidence[];
+  /** What the verdict means, in one sentence for people. */
+  readonly explanation: string;
 }
 
 /** Accuracy with the convention it was measured under. */
@@ -118,6 +175,11 @@ export interface AuditReport {
     readonly rows: number;
     readonly quarantined: number;
     readonly quarantinedFraction: number;
+    /** Rows in the review band (`OUT/review/`). */
+    readonly review: number;
+    /** The verdict (null in reports of audits before it existed). */
+    readonly verdict: ReportVerdict | null;
+    readonly flaggedClasses: readonly number[];
     readonly suspectedTargetClass: number | null;
     readonly suspectedTargetClassName: string | null;
     readonly cleanAccuracy: number | null;
@@ -139,8 +201,11 @@ export interface AuditReport {
       readonly file: string;
       readonly rows: number;
       readonly quarantined: number;
+      readonly review: number;
     }[];
   };
+  /** The evidence and the verdict (null in reports of audits before it existed). */
+  readonly detection: ReportDetection | null;
   readonly isolation: {
     /** The score rows were ranked by, and what it means. */
     readonly score: string;
@@ -148,7 +213,8 @@ export interface AuditReport {
     readonly lga: string;
     readonly gamma: number;
     readonly epochs: number;
-    readonly ratio: number;
+    /** The fixed share isolated; null for the adaptive quarantine. */
+    readonly ratio: number | null;
     readonly isolated: number;
     /**
      * `target-class` score: each class's gap between its median score and the mean of its lowest
@@ -181,6 +247,7 @@ export interface AuditReport {
   };
   readonly outputs: {
     readonly quarantine: readonly string[];
+    readonly review: readonly string[];
     readonly clean: readonly string[];
     readonly scores: string;
     readonly model: string;

@@ -8,6 +8,8 @@ export interface GateThresholds {
   readonly failIfAttackSuccessAbove: number | null;
   /** Fail when the cleaned model's clean accuracy (needs a test set) is below this. */
   readonly failIfCleanAccuracyBelow: number | null;
+  /** Fail when the verdict is `poison-found` (false or null: no gate). */
+  readonly failIfPoisonFound: boolean | null;
 }
 
 /** The measured values gates are checked against. */
@@ -15,6 +17,8 @@ export interface GateValues {
   readonly quarantinedFraction: number;
   readonly attackSuccessRate: number | null;
   readonly cleanAccuracy: number | null;
+  /** The audit's verdict and the classes it flagged. */
+  readonly verdict?: { readonly verdict: string; readonly flaggedClasses: readonly number[] } | null;
 }
 
 /**
@@ -76,5 +80,18 @@ export function evaluateGates(gates: GateThresholds, values: GateValues): Report
     'below',
     'a test set',
   );
+  if (gates.failIfPoisonFound && values.verdict) {
+    const { verdict, flaggedClasses } = values.verdict;
+    const found = verdict === 'poison-found';
+    out.push({
+      name: 'fail_if_poison_found',
+      threshold: 0,
+      value: found ? flaggedClasses.length : 0,
+      passed: !found,
+      message: found
+        ? `fail_if_poison_found: poison found in class${flaggedClasses.length > 1 ? 'es' : ''} ${flaggedClasses.join(', ')}`
+        : `fail_if_poison_found: verdict ${verdict}`,
+    });
+  }
   return out;
 }

@@ -28,15 +28,18 @@ export interface IsolationMetrics {
  * ```
  * @param rank - each row's rank, 0 = most suspicious (a permutation of 0..n−1).
  * @param poisoned - each row's truth, same order.
- * @param isolated - how many top-ranked rows were isolated.
+ * @param isolated - how many top-ranked rows were isolated, or which rows were (by row index).
  * @returns precision, recall and AUROC.
  */
 export function isolationMetrics(
   rank: Int32Array,
   poisoned: ArrayLike<boolean>,
-  isolated: number,
+  isolated: number | ((row: number) => boolean),
 ): IsolationMetrics {
   const n = rank.length;
+  const isIsolated = typeof isolated === 'number' ? (i: number) => (rank[i] as number) < isolated : isolated;
+  let isolatedRows = 0;
+  for (let i = 0; i < n; i++) if (isIsolated(i)) isolatedRows++;
   let positives = 0;
   let truePositives = 0;
   // Mann-Whitney: AUROC = P(a poisoned row ranks before a clean one).
@@ -45,7 +48,7 @@ export function isolationMetrics(
     if (!poisoned[i]) continue;
     positives++;
     const r = rank[i] as number;
-    if (r < isolated) truePositives++;
+    if (isIsolated(i)) truePositives++;
     positiveScoreSum += n - 1 - r;
   }
   const negatives = n - positives;
@@ -55,11 +58,11 @@ export function isolationMetrics(
       : null;
   return {
     poisoned: positives,
-    isolated,
+    isolated: isolatedRows,
     truePositives,
-    precision: isolated > 0 ? truePositives / isolated : 0,
+    precision: isolatedRows > 0 ? truePositives / isolatedRows : 0,
     recall: positives > 0 ? truePositives / positives : null,
     auroc,
-    maxPrecision: isolated > 0 ? Math.min(1, positives / isolated) : 0,
+    maxPrecision: isolatedRows > 0 ? Math.min(1, positives / isolatedRows) : 0,
   };
 }

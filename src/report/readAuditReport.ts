@@ -14,6 +14,9 @@ export const HTML_REPORT_NAME = 'report.html';
  */
 const STANDOUT_BEFORE_RECORDED = 2.5;
 
+/** The schema before the verdict, the review band and the class evidence (read, upgraded). */
+const PREVIOUS_SCHEMA = 'abl-audit/report@1';
+
 /**
  * A report.json as read from disk: reports written before the audit computed the page's figures have
  * none (`figures: null`); `writeHtmlReport` then collects them from the audit's outputs.
@@ -56,7 +59,7 @@ export async function readAuditReport(
     });
   }
   const schema = (parsed as { schema?: unknown } | null)?.schema;
-  if (schema !== REPORT_SCHEMA) {
+  if (schema !== REPORT_SCHEMA && schema !== PREVIOUS_SCHEMA) {
     throw new IoError(
       ErrorCode.CorruptFile,
       `not an abl-audit report this version can read: schema ${JSON.stringify(schema ?? null)}, expected "${REPORT_SCHEMA}"`,
@@ -80,12 +83,14 @@ const isRecord = (v: unknown): v is Json => typeof v === 'object' && v !== null 
 /**
  * Fills what older reports lack, wherever the report has the object to fill: outputs.html (before
  * report.html existed), the guard's retry fields (before retries: never retried, tolerated maxDrop),
- * isolation.minStandout and figures (none kept). The result is checked against the schema after.
+ * isolation.minStandout and figures (none kept); from report@1, the verdict (null: not made), the
+ * review band (empty) and the detection section (null). The result is checked against the schema
+ * after.
  */
 function upgradeReport(report: Json): Json {
-  const out: Json = { ...report, figures: report.figures ?? null };
-  if (isRecord(report.outputs))
-    out.outputs = { ...report.outputs, html: report.outputs.html ?? HTML_REPORT_NAME };
+  const out: Json = { ...report, schema: REPORT_SCHEMA, figures: report.figures ?? null };
+  if (report.schema === PREVIOUS_SCHEMA) upgradeToVerdicts(report, out);
+  if (isRecord(out.outputs)) out.outputs = { ...out.outputs, html: out.outputs.html ?? HTML_REPORT_NAME };
   if (isRecord(report.isolation)) {
     out.isolation = {
       ...report.isolation,
@@ -106,6 +111,24 @@ function upgradeReport(report: Json): Json {
     };
   }
   return out;
+}
+
+/** report@1 → @2: no verdict was made, no row was set aside for review. */
+function upgradeToVerdicts(report: Json, out: Json): void {
+  out.detection = null;
+  if (isRecord(report.summary)) {
+    out.summary = { ...report.summary, review: 0, verdict: null, flaggedClasses: [] };
+  }
+  if (isRecord(report.outputs)) out.outputs = { ...report.outputs, review: [] };
+  const data = report.data;
+  if (isRecord(data) && Array.isArray(data.perClass) && Array.isArray(data.perSource)) {
+    const withReview = (e: unknown) => (isRecord(e) ? { ...e, review: 0 } : e);
+    out.data = {
+      ...data,
+      perClass: data.perClass.map(withReview),
+      perSource: data.perSource.map(withReview),
+    };
+  }
 }
 
 /** JSON writes a NaN measure as null: the report's types say number, so it is NaN again. */

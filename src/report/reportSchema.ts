@@ -83,6 +83,42 @@ const figures = obj({
   ),
 });
 
+const verdict = t.isEnum(['poison-found', 'no-poison-found', 'inconclusive'] as const);
+const detection = obj({
+  verdict,
+  flaggedClasses: arr(count),
+  split: t.isEnum(['adaptive', 'fixed'] as const),
+  quarantineAt: num,
+  reviewFrom: num,
+  thresholds: obj({
+    flagStrength: num,
+    flagIndex: num,
+    weakStrength: num,
+    weakIndex: num,
+    strengthIndex: num,
+    minRows: num,
+    minClassRows: count,
+    minClasses: count,
+  }),
+  judgedClasses: count,
+  review: count,
+  classes: arr(
+    obj({
+      label: count,
+      name: nullable(str),
+      rows: count,
+      strength: measured,
+      strengthIndex: nullable(num),
+      separation: measured,
+      lowWeight: nullable(num),
+      lowGap: nullable(num),
+      lowIndex: nullable(num),
+      call: t.isEnum(['flagged', 'weak', 'none'] as const),
+    }),
+  ),
+  explanation: str,
+});
+
 /** The whole report, as written by this version (older reports are upgraded before they are checked). */
 export const isAuditReport = obj({
   schema: str,
@@ -93,6 +129,9 @@ export const isAuditReport = obj({
     rows: count,
     quarantined: count,
     quarantinedFraction: num,
+    review: count,
+    verdict: nullable(verdict),
+    flaggedClasses: arr(count),
     suspectedTargetClass: nullable(count),
     suspectedTargetClassName: nullable(str),
     cleanAccuracy: nullable(num),
@@ -105,16 +144,17 @@ export const isAuditReport = obj({
     classNames: nullable(arr(str)),
     imageShape: shape,
     columns: obj({ image: str, label: str, id: nullable(str) }),
-    perClass: arr(obj({ label: count, name: nullable(str), rows: count, quarantined: count })),
-    perSource: arr(obj({ file: str, rows: count, quarantined: count })),
+    perClass: arr(obj({ label: count, name: nullable(str), rows: count, quarantined: count, review: count })),
+    perSource: arr(obj({ file: str, rows: count, quarantined: count, review: count })),
   }),
+  detection: nullable(detection),
   isolation: obj({
     score: str,
     scoreDescription: str,
     lga: str,
     gamma: num,
     epochs: count,
-    ratio: num,
+    ratio: nullable(num),
     isolated: count,
     classGaps: nullable(arr(nullable(num))),
     targetStandout: nullable(num),
@@ -135,6 +175,7 @@ export const isAuditReport = obj({
   }),
   outputs: obj({
     quarantine: arr(str),
+    review: arr(str),
     clean: arr(str),
     scores: str,
     model: str,

@@ -97,16 +97,20 @@ describe('report.html in Chromium', () => {
     expect(problems).toEqual([]);
   });
 
-  it('puts the verdict first: rows, quarantine, suspected target, gates', async () => {
-    const first = await page.locator('main > section').first().getAttribute('id');
-    expect(first).toBe('verdict');
+  it('puts the verdict first: the verdict, rows, quarantine, suspected target, gates; then the evidence', async () => {
+    const report = JSON.parse(await readFile(join(out, 'report.json'), 'utf8'));
+    const quarantined = report.summary.quarantined as number;
+    const sections = await page.locator('main > section').evaluateAll((s) => s.map((e) => e.id));
+    expect(sections.slice(0, 2)).toEqual(['verdict', 'evidence']);
     const verdict = await page.locator('#verdict').textContent();
-    expect(verdict).toMatch(/30 of 3,000 rows \(1\.00%\) were quarantined/);
-    expect(verdict).toContain('Class 0 (T-shirt/top) is the suspected backdoor target');
-    expect(verdict).toMatch(/stands out \d+\.\d× the median class/);
+    expect(verdict).toContain('The rows of class 0 (T-shirt/top) split into two modes');
+    expect(verdict).toMatch(new RegExp(`${quarantined} of 3,000 rows \\(\\d+\\.\\d\\d%\\) were quarantined`));
+    expect(await page.locator('#verdict .verdict').textContent()).toBe('poison-found');
     expect(await page.locator('#status').textContent()).toBe('No gates configured');
-    const title = await page.title();
-    expect(title).toBe('ABL audit: 30 of 3000 rows quarantined');
+    expect(await page.title()).toBe(`ABL audit: poison-found, ${quarantined} of 3000 rows quarantined`);
+    // One row per class in the evidence table, the flagged one marked.
+    expect(await page.locator('#evidence tbody tr').count()).toBe(10);
+    expect(await page.locator('#evidence tr.call-flagged').count()).toBe(1);
   });
 
   it('renders every chart as a non-empty SVG of the expected size', async () => {
@@ -132,7 +136,8 @@ describe('report.html in Chromium', () => {
 
   it('shows the top quarantined rows as decoded thumbnails with id, label and score', async () => {
     const thumbs = page.locator('#thumbnails .thumb');
-    expect(await thumbs.count()).toBe(30);
+    // The 40 most suspicious quarantined rows are kept for the page.
+    expect(await thumbs.count()).toBe(40);
     const sizes = await page
       .locator('#thumbnails .thumb img')
       .evaluateAll((imgs) =>
@@ -160,7 +165,8 @@ describe('report.html in Chromium', () => {
     );
     expect(cells).toHaveLength(4);
     const [tp, fp, fn, tn] = cells as [number, number, number, number];
-    expect(tp + fp).toBe(30);
+    const report = JSON.parse(await readFile(join(out, 'report.json'), 'utf8'));
+    expect(tp + fp).toBe(report.summary.quarantined);
     expect(tp + fp + fn + tn).toBe(3000);
     expect(tp + fn).toBe(270);
     expect(await page.locator('#model-metrics tbody tr').count()).toBe(2);

@@ -113,7 +113,9 @@ describe('usage errors: exit 2, naming the flag and what was expected', () => {
   it('a negative number where a positive integer is expected', async () => {
     const run = await runCli('audit', 'x', '--out', 'o', '--batch-size', '-3');
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain('Invalid value for --batch-size: expected to be at least 1 (got -3)');
+    expect(run.stderr).toContain(
+      'Invalid value for --batch-size: expected to be in the [1; 65536] range (got -3)',
+    );
   });
 
   it('a bad --log-format', async () => {

@@ -99,7 +99,7 @@ describe('inputs that exhausted memory or crashed', () => {
     const wide = await runCli('train', at('wide.parquet'), '--out', at('o9'), '--epochs', '1', '--quiet');
     expect(wide.code).toBe(2);
     expect(wide.stderr).toMatch(
-      /error ABL306: images of 1024×1024×1 are too large to train small-cnn in batches of 64: .*; resize the images, or use resnet8/,
+      /error ABL306: images of 1024×1024×1 are too large to train small-cnn in batches of 64: .*; resize the images\n/,
     );
     expect(existsSync(at('o9'))).toBe(false);
     // The audit refuses them from the first image's shape, before it has read the rest (4 rows would

@@ -29,7 +29,7 @@ describe('abl-audit report', () => {
     await writeFile(join(dir, 'report.json'), '{"schema": "something-else@9"}');
     const other = await runCli('report', join(dir, 'report.json'));
     expect(other.code).toBe(1);
-    expect(other.stderr).toContain('schema "something-else@9", expected "abl-audit/report@1"');
+    expect(other.stderr).toContain('schema "something-else@9", expected "abl-audit/report@2"');
     expect(existsSync(join(dir, 'report.html'))).toBe(false);
   });
 
@@ -77,6 +77,38 @@ describe('abl-audit report', () => {
     const { report } = await readAuditReport(dir);
     expect(report.figures).toBeNull();
     expect(report.isolation.minStandout).toBe(2.5);
+  });
+
+  it('reads a report@1 (before the verdict): no verdict, no detection, an empty review band; renders it', async () => {
+    const dir = await tmp.sub('report-v1');
+    const r = sampleReport();
+    const { review: _r, verdict: _v, flaggedClasses: _f, ...summary } = r.summary;
+    const { review: _o, ...outputs } = r.outputs;
+    const { detection: _d, ...rest } = r;
+    const v1 = {
+      ...rest,
+      schema: 'abl-audit/report@1',
+      summary,
+      outputs,
+      isolation: { ...r.isolation, ratio: 0.01 },
+      data: {
+        ...r.data,
+        perClass: r.data.perClass.map(({ review: _x, ...c }) => c),
+        perSource: r.data.perSource.map(({ review: _x, ...s }) => s),
+      },
+    };
+    await writeFile(join(dir, 'report.json'), JSON.stringify(v1));
+    const { report } = await readAuditReport(dir);
+    expect(report.schema).toBe('abl-audit/report@2');
+    expect(report.summary).toMatchObject({ verdict: null, flaggedClasses: [], review: 0 });
+    expect(report.detection).toBeNull();
+    expect(report.outputs.review).toEqual([]);
+    expect(report.data.perClass.every((c) => c.review === 0)).toBe(true);
+    const run = await runCli('report', dir);
+    expect(run.code).toBe(0);
+    const html = await readFile(join(dir, 'report.html'), 'utf8');
+    expect(html).not.toContain('id="evidence"');
+    expect(html).toContain('isolation ratio 0.01');
   });
 
   it('rejects a bad --thumbnails value with exit code 2', async () => {

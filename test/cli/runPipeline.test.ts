@@ -35,12 +35,13 @@ describe('abl-audit run PIPELINE', () => {
         'backend: wasm',
         'threads: 1',
         'model: { batch_size: 32 }',
-        'isolation: { epochs: 1 }',
+        'isolation: { epochs: 1, ratio: 0.01 }',
         'unlearning: { epochs: 1 }',
         'gates:',
         '  fail_if_quarantine_fraction_above: 0.005',
         '  fail_if_clean_accuracy_below: 0.01',
         '  fail_if_attack_success_above: 0.5',
+        '  fail_if_poison_found: true',
       ].join('\n'),
     );
     const run = await runCli('run', file, '--quiet');
@@ -52,7 +53,10 @@ describe('abl-audit run PIPELINE', () => {
     expect(run.stderr).not.toMatch(/fail_if_clean_accuracy_below/);
     const report = JSON.parse(await readFile(join(dir, 'out', 'report.json'), 'utf8'));
     expect(report.status).toBe('gate-failed');
-    expect(report.gates.map((g: { passed: boolean }) => g.passed)).toEqual([false, false, true]);
+    expect(report.gates.map((g: { passed: boolean }) => g.passed)).toEqual([false, false, true, true]);
+    // Four classes cannot be compared with each other: no verdict of poison, so that gate passes.
+    expect(report.summary.verdict).toBe('inconclusive');
+    expect(run.stderr).not.toMatch(/fail_if_poison_found/);
     expect((await readdir(join(dir, 'out'))).sort()).toEqual([
       '.abl-audit-output.json',
       'clean',
@@ -60,6 +64,7 @@ describe('abl-audit run PIPELINE', () => {
       'quarantine',
       'report.html',
       'report.json',
+      'review',
       'scores.parquet',
     ]);
   });

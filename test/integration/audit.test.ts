@@ -44,6 +44,22 @@ async function quarantineIds(out: string): Promise<string[]> {
   );
 }
 
+/** Rows of a partition, and how many of them the fixture's ground truth marks as poisoned. */
+async function partitionCounts(
+  out: string,
+  part: string,
+): Promise<{ rows: number; poisoned: number; labels: number[] }> {
+  const files = await readdir(join(out, part));
+  if (files.length === 0) return { rows: 0, poisoned: 0, labels: [] };
+  const [[rows, poisoned]] = (await q(
+    `SELECT count(*), count(*) FILTER (WHERE poisoned) FROM read_parquet(${parts(out, part)})`,
+  )) as [[bigint, bigint]];
+  const labels = (await q(`SELECT DISTINCT label FROM read_parquet(${parts(out, part)}) ORDER BY label`)).map(
+    (r) => Number(r[0]),
+  );
+  return { rows: Number(rows), poisoned: Number(poisoned), labels };
+}
+
 beforeAll(async () => {
   first = join(tmp.path, 'first');
   firstRun = await runCli(
@@ -65,21 +81,48 @@ describe('abl-audit audit on the BadNets fixture', () => {
     const progressLine = /^[^:]+: \d+(\/\d+)? rows \(/;
     expect(firstRun.stderr.split('\n').filter((l) => l !== '' && !progressLine.test(l))).toEqual([]);
     expect(firstRun.code).toBe(0);
-    expect(firstRun.stdout).toMatch(/audited 3000 rows: 30 quarantined \(1\.00%\)/);
+    expect(firstRun.stdout).toMatch(/^verdict: poison-found \(class 0\)$/m);
+    expect(firstRun.stdout).toMatch(/audited 3000 rows: \d+ quarantined \(\d+\.\d+%\)/);
     expect(firstRun.stdout).toMatch(/suspected target class: 0 \(T-shirt\/top\)/);
     expect(firstRun.stdout).toMatch(/clean accuracy \(all classes\): \d+\.\d+%/);
     expect(firstRun.stdout).toMatch(/attack success rate \(target 0\): \d+\.\d+%/);
     expect(firstRun.stdout).toContain(join(first, 'report.json'));
   });
 
-  it('splits every row into quarantine or clean exactly once, columns and values unchanged', async () => {
-    const [[qRows, cRows]] = (await q(
-      `SELECT (SELECT count(*) FROM read_parquet(${parts(first, 'quarantine')})), (SELECT count(*) FROM read_parquet(${parts(first, 'clean')}))`,
-    )) as [[bigint, bigint]];
-    expect(Number(qRows)).toBe(30);
-    expect(Number(cRows)).toBe(2970);
+  it('quarantines the poison of the target class only, far beyond a fixed 1%, nearly all of it poisoned', async () => {
+    const quarantine = await partitionCounts(first, 'quarantine');
+    const review = await partitionCounts(first, 'review');
+    const clean = await partitionCounts(first, 'clean');
+    expect(quarantine.rows + review.rows + clean.rows).toBe(3000);
+    // 270 poisoned rows, all labelled 0: the quarantine is that class's fast mode, not a budget.
+    expect(quarantine.labels).toEqual([0]);
+    expect(review.labels.every((l) => l === 0)).toBe(true);
+    expect(quarantine.rows).toBeGreaterThan(30);
+    expect(quarantine.poisoned / quarantine.rows).toBeGreaterThanOrEqual(0.95);
+    expect(quarantine.poisoned / 270).toBeGreaterThanOrEqual(0.3);
+    const report = JSON.parse(await readFile(join(first, 'report.json'), 'utf8'));
+    expect(report.summary).toMatchObject({
+      verdict: 'poison-found',
+      flaggedClasses: [0],
+      quarantined: quarantine.rows,
+      review: review.rows,
+    });
+    expect(report.detection).toMatchObject({
+      verdict: 'poison-found',
+      split: 'adaptive',
+      review: review.rows,
+    });
+    expect(report.detection.classes.filter((c: { call: string }) => c.call === 'flagged')).toHaveLength(1);
+    expect(report.isolation.groundTruth).toMatchObject({ poisoned: 270, isolated: quarantine.rows });
+  });
+
+  it('splits every row into quarantine, review or clean exactly once, columns and values unchanged', async () => {
+    const all = ['quarantine', 'review', 'clean'].filter((p) => existsSync(join(first, p)));
+    const written = [];
+    for (const p of all) if ((await readdir(join(first, p))).length > 0) written.push(p);
+    const union = written.map((p) => `SELECT * FROM read_parquet(${parts(first, p)})`).join(' UNION ALL ');
     const [[distinct, missing, unchanged]] = (await q(
-      `WITH parts AS (SELECT * FROM read_parquet(${parts(first, 'quarantine')}) UNION ALL SELECT * FROM read_parquet(${parts(first, 'clean')})),
+      `WITH parts AS (${union}),
             src AS (SELECT * FROM read_parquet(${sqlString(TRAIN)}))
        SELECT (SELECT count(DISTINCT id) FROM parts),
               (SELECT count(*) FROM src WHERE id NOT IN (SELECT id FROM parts)),
@@ -94,13 +137,18 @@ describe('abl-audit audit on the BadNets fixture', () => {
       (await q(`DESCRIBE SELECT * FROM read_parquet(${file})`)).map((r) => r[0]);
     const original = await columns(sqlString(TRAIN));
     expect(original).toContain('poisoned');
-    const withScores = [...original, 'abl_loss', 'abl_score', 'abl_rank'];
-    expect(await columns(parts(first, 'quarantine'))).toEqual(withScores);
-    expect(await columns(parts(first, 'clean'))).toEqual(withScores);
-    const [[maxRank]] = (await q(
-      `SELECT max(abl_rank) FROM read_parquet(${parts(first, 'quarantine')})`,
+    const withScores = [...original, 'abl_loss', 'abl_score', 'abl_rank', 'abl_suspicion'];
+    for (const p of written) expect(await columns(parts(first, p))).toEqual(withScores);
+    // The quarantine is the most suspicious: every quarantined row is further below its class's clean
+    // mode than every reviewed one, and the clean rows of the flagged class are below the review cut.
+    const [[minQuarantined]] = (await q(
+      `SELECT min(abl_suspicion) FROM read_parquet(${parts(first, 'quarantine')})`,
     )) as [[number]];
-    expect(maxRank).toBe(29);
+    expect(minQuarantined).toBeGreaterThanOrEqual(3);
+    const [[maxClean]] = (await q(
+      `SELECT max(abl_suspicion) FROM read_parquet(${parts(first, 'clean')})`,
+    )) as [[number]];
+    expect(maxClean).toBeLessThan(2.5);
   });
 
   it('writes scores.parquet: every row, its loss per isolation epoch, score and rank', async () => {
@@ -113,13 +161,20 @@ describe('abl-audit audit on the BadNets fixture', () => {
       'loss_epoch_2',
       'abl_score',
       'abl_rank',
+      'abl_suspicion',
       'abl_isolated',
+      'abl_review',
     ]);
     const [[rows, ranks, minRank, maxRank, isolated]] = (await q(
       `SELECT count(*), count(DISTINCT abl_rank), min(abl_rank), max(abl_rank), count(*) FILTER (WHERE abl_isolated) FROM read_parquet(${file})`,
     )) as [[bigint, bigint, number, number, bigint]];
+    const report = JSON.parse(await readFile(join(first, 'report.json'), 'utf8'));
     expect([Number(rows), Number(ranks), minRank, maxRank, Number(isolated)]).toEqual([
-      3000, 3000, 0, 2999, 30,
+      3000,
+      3000,
+      0,
+      2999,
+      report.summary.quarantined,
     ]);
     const isolatedIds = (await q(`SELECT id FROM read_parquet(${file}) WHERE abl_isolated ORDER BY id`)).map(
       (r) => String(r[0]),
@@ -131,27 +186,31 @@ describe('abl-audit audit on the BadNets fixture', () => {
     const report = JSON.parse(await readFile(join(first, 'report.json'), 'utf8'));
     expect(report.schema).toBe(REPORT_SCHEMA);
     expect(report.status).toBe('passed');
-    expect(report.summary).toMatchObject({ rows: 3000, quarantined: 30, suspectedTargetClass: 0 });
+    expect(report.summary).toMatchObject({ rows: 3000, suspectedTargetClass: 0 });
+    const quarantined = report.summary.quarantined;
     expect(report.inputs.train.files[0]).toMatchObject({
       path: TRAIN,
       sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
     });
     expect(report.inputs.test.files).toHaveLength(1);
     expect(report.data.perClass.reduce((s: number, c: { quarantined: number }) => s + c.quarantined, 0)).toBe(
-      30,
+      quarantined,
     );
-    expect(report.data.perSource).toEqual([{ file: TRAIN, rows: 3000, quarantined: 30 }]);
+    expect(report.data.perSource).toEqual([
+      { file: TRAIN, rows: 3000, quarantined, review: report.summary.review },
+    ]);
     expect(report.isolation).toMatchObject({
       score: 'target-class',
       lga: 'batch',
       gamma: 0.5,
       epochs: 2,
-      isolated: 30,
+      ratio: null,
+      isolated: quarantined,
     });
     expect(report.isolation.epochsDetail).toHaveLength(2);
-    // Ground truth is read for scoring only: 270 poisoned rows, precision measured on the 30 isolated.
-    expect(report.isolation.groundTruth).toMatchObject({ poisoned: 270, isolated: 30 });
-    expect(report.isolation.groundTruth.precision).toBeGreaterThanOrEqual(0.9);
+    // Ground truth is read for scoring only: 270 poisoned rows, precision measured on the isolated ones.
+    expect(report.isolation.groundTruth).toMatchObject({ poisoned: 270, isolated: quarantined });
+    expect(report.isolation.groundTruth.precision).toBeGreaterThanOrEqual(0.95);
     expect(report.unlearning.epochs).toHaveLength(1);
     expect(report.metrics.cleanedModel.cleanAccuracy).toMatchObject({ rows: 500, convention: 'all-classes' });
     expect(report.metrics.cleanedModel.attackSuccessRate).toMatchObject({
@@ -170,7 +229,7 @@ describe('abl-audit audit on the BadNets fixture', () => {
     expect(report.parameters).toMatchObject({
       model: 'small-cnn',
       batchSize: 64,
-      isolation: { ratio: 0.01 },
+      isolation: { ratio: null },
     });
     for (const stage of ['read', 'isolation', 'quarantine', 'unlearning', 'export', 'total']) {
       expect(report.timings[stage]).toBeGreaterThan(0);
@@ -180,8 +239,11 @@ describe('abl-audit audit on the BadNets fixture', () => {
 
   it('writes report.html beside report.json, and `abl-audit report` renders it again', async () => {
     const html = await readFile(join(first, 'report.html'), 'utf8');
-    expect(html).toContain('30 of 3,000 rows (1.00%) were quarantined');
-    expect((html.match(/class="thumb"/g) ?? []).length).toBe(30);
+    const report = JSON.parse(await readFile(join(first, 'report.json'), 'utf8'));
+    expect(html).toContain(`${report.summary.quarantined} of 3,000 rows (`);
+    expect(html).toContain('<span class="verdict verdict-poison-found">poison-found</span>');
+    expect(html).toContain('id="evidence"');
+    expect((html.match(/class="thumb"/g) ?? []).length).toBe(Math.min(40, report.summary.quarantined));
     const page = join(tmp.path, 'again.html');
     const again = await runCli('report', first, '--html', page, '--thumbnails', '5', '--quiet');
     expect(again.stderr).toBe('');
@@ -220,17 +282,17 @@ describe('abl-audit audit on the BadNets fixture', () => {
     const report = JSON.parse(await readFile(join(single, 'report.json'), 'utf8'));
     expect(report.backend.threads).toBe(1);
     // Float32 sums split differently drift the losses apart over the epochs (up to ~0.09 after two on
-    // the demo): rows that stand out stand out either way, but rows near the isolation cut can swap
-    // (seeds 1–6 on the demo configuration: 26 to 30 of the 30 shared).
+    // the demo): rows that stand out stand out either way, but rows near the cut can swap.
     const alone = await quarantineIds(single);
     const split = new Set(await quarantineIds(first));
-    expect(alone).toHaveLength(30);
-    expect(alone.filter((id) => split.has(id)).length).toBeGreaterThanOrEqual(24);
-    // What the audit finds does not depend on the thread count: against the fixture's ground truth,
-    // both quarantines are (nearly) all poison.
+    const shared = alone.filter((id) => split.has(id)).length;
+    expect(shared).toBeGreaterThanOrEqual(0.8 * Math.max(alone.length, split.size));
+    // What the audit finds does not depend on the thread count: the same verdict, and against the
+    // fixture's ground truth both quarantines are (nearly) all poison.
     const firstReport = JSON.parse(await readFile(join(first, 'report.json'), 'utf8'));
-    expect(report.isolation.groundTruth.precision).toBeGreaterThanOrEqual(0.9);
-    expect(firstReport.isolation.groundTruth.precision).toBeGreaterThanOrEqual(0.9);
+    expect(report.summary.verdict).toBe('poison-found');
+    expect(report.isolation.groundTruth.precision).toBeGreaterThanOrEqual(0.95);
+    expect(firstReport.isolation.groundTruth.precision).toBeGreaterThanOrEqual(0.95);
   }, 600_000);
 
   it('resumes a run killed mid-isolation and ends with the same quarantine and model', async () => {

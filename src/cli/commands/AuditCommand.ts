@@ -27,9 +27,9 @@ export class AuditCommand extends DatasetCommand {
     category: 'Audit',
     description: 'find backdoor-poisoned rows with Anti-Backdoor Learning and train a cleaned model',
     details: `
-      Trains a model on DATASET with local gradient ascent (LGA) for the isolation epochs, recording every row's loss after each epoch; ranks the rows (lowest = most suspicious) and isolates the top \`--isolation-ratio\`; then unlearns them (descending on the rest, ascending on them) under an accuracy guard that rolls back and stops when held-out accuracy drops.
+      Trains a model on DATASET with local gradient ascent (LGA) for the isolation epochs, recording every row's loss after each epoch; judges every class from its rows' losses and gives a verdict (poison-found, no-poison-found or inconclusive); quarantines the suspicious rows of each flagged class (adaptive: as many as there are, none from clean data; \`--isolation-ratio\` quarantines a fixed share instead), with uncertain rows in a review band; then unlearns them (descending on the rest, ascending on them) under an accuracy guard that rolls back and stops when held-out accuracy drops.
 
-      Writes to OUT: \`quarantine/\` and \`clean/\` (Parquet parts with every original column plus \`abl_loss\`, \`abl_score\`, \`abl_rank\`), \`scores.parquet\` (every row's per-epoch losses, score and rank), \`model/\` (the cleaned TensorFlow.js model; takes raw 0-255 HWC pixels) and \`report.json\` (schema in docs/report-schema.md). Each file is written under a temporary name and renamed when complete.
+      Writes to OUT: \`quarantine/\`, \`review/\` and \`clean/\` (Parquet parts with every original column plus \`abl_loss\`, \`abl_score\`, \`abl_rank\`, \`abl_suspicion\`), \`scores.parquet\` (every row's per-epoch losses, score and rank), \`model/\` (the cleaned TensorFlow.js model; takes raw 0-255 HWC pixels) and \`report.json\` (schema in docs/report-schema.md). Each file is written under a temporary name and renamed when complete.
 
       With \`--test\` the report has clean accuracy (all classes); with \`--backdoor-test\` (from \`abl-audit poison --test-out\`) the attack success rate for \`--target\` (default: the suspected target class). A \`poisoned\` column in DATASET (benchmark sets) is used only to score the isolation in the report.
 
@@ -62,8 +62,9 @@ export class AuditCommand extends DatasetCommand {
     description: `One of ${ARCHITECTURES.join(', ')} (default ${D.model})`,
     validator: t.isEnum(ARCHITECTURES),
   });
-  isolationRatio = Option.String('--isolation-ratio', String(D.isolation.ratio), {
-    description: `Share of rows to isolate and quarantine, in (0, 1) (default ${D.isolation.ratio})`,
+  isolationRatio = Option.String('--isolation-ratio', {
+    description:
+      "Quarantine a fixed share of rows, in (0, 1), the paper's budget (0.01), instead of the adaptive quarantine (default: the suspicious rows of each flagged class, none from clean data)",
     validator: fraction,
   });
   gamma = Option.String('--gamma', String(D.isolation.gamma), {
@@ -143,7 +144,7 @@ export class AuditCommand extends DatasetCommand {
         epochs: this.isolationEpochs,
         gamma: this.gamma,
         lga: this.lga,
-        ratio: this.isolationRatio,
+        ratio: this.isolationRatio ?? null,
         score: this.score,
       },
       unlearning: {

@@ -260,7 +260,7 @@ async function readImage(path: string, flag: string): Promise<PatchImage> {
   if (size && size.height * size.width > DEFAULT_MAX_IMAGE_PIXELS) {
     throw new DataError(
       ErrorCode.ImageTooLarge,
-      `${flag} image is ${size.height}×${size.width}, larger than any image abl-audit reads (${DEFAULT_MAX_IMAGE_PIXELS.toLocaleString('en-US')} pixels)`,
+      `${flag} image is ${size.height}×${size.width}, larger than the default image limit (${DEFAULT_MAX_IMAGE_PIXELS.toLocaleString('en-US')} pixels)`,
       { location: { file: path } },
     );
   }

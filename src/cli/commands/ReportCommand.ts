@@ -13,7 +13,7 @@ export class ReportCommand extends BaseCommand {
 
       Every audit already writes report.html; use this command to render it again (after upgrading abl-audit, or for an audit copied from elsewhere), or with \`--html\` to write it somewhere else. Open it with any browser, e.g. \`xdg-open OUT/report.html\` or \`open OUT/report.html\`.
 
-      The page shows the verdict first (rows audited and quarantined, the suspected target class and how clearly it stands out, gates), then per-class counts, score histograms, the top quarantined images, the trigger view (mean quarantined minus mean kept image of the same label), the loss trajectories, the unlearning curve, ground-truth scores when the data had a \`poisoned\` column, and the run's facts (inputs with hashes, parameters, seed, backend, versions, timings).
+      The page shows the verdict first (poison-found, no-poison-found or inconclusive and why; rows audited, quarantined and in review; the suspected target class; gates), then every class's evidence, per-class counts, score histograms, the top quarantined images, the trigger view (mean quarantined minus mean kept image of the same label), the loss trajectories, the unlearning curve, ground-truth scores when the data had a \`poisoned\` column, and the run's facts (inputs with hashes, parameters, seed, backend, versions, timings).
     `,
     examples: [
       ['Render the demo audit again', '$0 report out/demo'],

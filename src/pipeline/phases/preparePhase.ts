@@ -6,7 +6,15 @@ import type { AuditPhase } from '../auditPhase.js';
 import type { OutputRecord } from '../auditRecords.js';
 
 /** What an audit writes at the top of its output folder; report.json marks a complete run. */
-export const AUDIT_OUTPUTS = ['quarantine', 'clean', 'scores.parquet', 'model', 'report.html', 'report.json'];
+export const AUDIT_OUTPUTS = [
+  'quarantine',
+  'review',
+  'clean',
+  'scores.parquet',
+  'model',
+  'report.html',
+  'report.json',
+];
 
 /**
  * The outputs take about what the training data takes (every row is written again, to quarantine/ or

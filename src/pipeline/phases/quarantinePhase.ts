@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { RecordBatch } from 'apache-arrow';
+import { ROW_CALLS } from '../../abl/detectPoison.js';
 import { GROUND_TRUTH_COLUMN, writeQuarantine } from '../../abl/writeQuarantine.js';
 import { writeScores } from '../../abl/writeScores.js';
 import type { ExampleBatch } from '../../data/exampleBatch.js';
@@ -18,7 +19,8 @@ import type {
 
 /**
  * Quarantine: writes `scores.parquet`, then streams the training data once more into `quarantine/`
- * (the isolated rows) and `clean/` (the rest), every original column kept plus the audit's scores.
+ * (the isolated rows), `review/` (the review band) and `clean/` (the rest), every original column kept
+ * plus the audit's scores.
  * The same pass collects what report.html draws (thumbnails, the trigger view, the score histogram),
  * so the page needs no second read.
  */
@@ -34,9 +36,10 @@ export const quarantinePhase: AuditPhase<
   name: 'quarantine',
   async run({ output, dataset, isolation, ranking }, ctx) {
     const traj = isolation.trajectories;
-    const { scores, isolatedCount, suspect } = ranking;
+    const { scores, suspect, calls } = ranking;
+    const { suspicion } = ranking.detection;
     const { staging } = output.folder;
-    await writeScores(join(staging, 'scores.parquet'), traj, scores, isolatedCount);
+    await writeScores(join(staging, 'scores.parquet'), traj, scores, { calls, suspicion });
     const quarantinedPerClass = new Array<number>(dataset.numClasses).fill(0);
     for (const row of ranking.isolatedRows) {
       const label = traj.labels[row] as number;
@@ -46,7 +49,7 @@ export const quarantinePhase: AuditPhase<
       shape: dataset.shape,
       triggerLabel: triggerLabel(suspect?.label ?? null, quarantinedPerClass),
     });
-    const isQuarantined = (row: number) => (scores.rank[row] as number) < isolatedCount;
+    const isQuarantined = (row: number) => calls[row] === ROW_CALLS.quarantine;
     const collect = (examples: ExampleBatch, rows: readonly number[], batch: RecordBatch) => {
       const truth = batch.getChild(GROUND_TRUTH_COLUMN);
       const hasTruth = truth !== null && String(truth.type) === 'Bool';
@@ -75,7 +78,8 @@ export const quarantinePhase: AuditPhase<
         loss: traj.losses[traj.losses.length - 1] as Float32Array,
         score: scores.score,
         rank: scores.rank,
-        isolated: isolatedCount,
+        calls,
+        suspicion,
       },
       { ...ctx.config.columns, onProgress: (rows) => bar.update(rows), onRows: collect },
     );
@@ -84,11 +88,14 @@ export const quarantinePhase: AuditPhase<
     ctx.emit({
       type: 'quarantined',
       quarantined: summary.quarantined,
+      review: summary.review,
+      verdict: ranking.detection.verdict,
+      flagged: ranking.detection.flagged,
       rows: dataset.rows,
       score: scores.method,
       suspect: suspect && { label: suspect.label, share: suspect.share },
     });
-    const flags = Array.from(scores.rank, (r) => r < isolatedCount);
+    const flags = Array.from(calls, (c) => c === ROW_CALLS.quarantine);
     return { summary, figures: figures.finish(binScores(scores.score, flags, DEFAULT_SCORE_BINS)) };
   },
 };

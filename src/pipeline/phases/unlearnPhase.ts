@@ -45,13 +45,15 @@ export const unlearnPhase: AuditPhase<UnlearnPhaseInput, UnlearningRecord> = {
         trajectories: input.isolation.trajectories,
         score: ranking.scores.score,
         isolatedRows: ranking.isolatedRows,
+        reviewRows: ranking.reviewRows,
         suspect: ranking.suspect?.label ?? null,
       },
       { ...ul, seed: config.seed },
       gatherer(dataset, input.isolation.trajectories.ids),
       { source: config.train, scoring: { parallel: training.trainer.parallel } },
     );
-    if (!plan.ascend && ul.mode === 'joint') ctx.emit({ type: 'no-target' });
+    if (plan.isolated.ids.length === 0) ctx.emit({ type: 'nothing-isolated' });
+    else if (!plan.ascend && ul.mode === 'joint') ctx.emit({ type: 'no-target' });
     const epochMetrics: EpochMetrics[] = [...(resumed?.unlearnMetrics ?? [])];
     const schedule = scheduleOf(config, plan);
     const total = ul.epochs + (ul.mode === 'reference' ? ul.referenceUnlearnEpochs : 0);
@@ -98,7 +100,7 @@ export const unlearnPhase: AuditPhase<UnlearnPhaseInput, UnlearningRecord> = {
     const cleaned = await ctx.time('evaluate', measure);
     return {
       progress,
-      ascended: ul.mode === 'reference' || plan.ascend,
+      ascended: plan.isolated.ids.length > 0 && (ul.mode === 'reference' || plan.ascend),
       guardRows: plan.guardRows.ids.length,
       probeRows: plan.ascend && ul.maxProbeRise !== null ? plan.probeRows.ids.length : 0,
       trigger: plan.trigger,
@@ -146,12 +148,13 @@ function gatherer(dataset: DatasetRecord, ids: readonly string[]): RowGatherer {
 function scheduleOf(config: AuditConfig, plan: UnlearningPlan): UnlearnSchedule {
   const ul = config.unlearning;
   const learningRate = ul.learningRate ?? config.learningRate;
-  return ul.mode === 'joint'
+  // Nothing isolated (no class flagged): nothing to unlearn, in either mode; the model trains on.
+  return ul.mode === 'joint' || plan.isolated.ids.length === 0
     ? {
         mode: 'joint',
         epochs: ul.epochs,
         learningRate,
-        ascend: plan.ascend,
+        ascend: plan.ascend && plan.isolated.ids.length > 0,
         isolatedPerBatch: ul.isolatedPerBatch ?? undefined,
       }
     : {

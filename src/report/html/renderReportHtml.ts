@@ -45,7 +45,8 @@ export function renderReportHtml(
   charts: ReportCharts,
   options: { readonly besideReportJson?: boolean } = {},
 ): string {
-  const title = `ABL audit: ${report.summary.quarantined} of ${report.summary.rows} rows quarantined`;
+  const verdict = report.summary.verdict ? `${report.summary.verdict}, ` : '';
+  const title = `ABL audit: ${verdict}${report.summary.quarantined} of ${report.summary.rows} rows quarantined`;
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -63,6 +64,7 @@ export function renderReportHtml(
 </header>
 <main>
 ${verdictSection(report)}
+${evidenceSection(report)}
 ${quarantineSection(report, charts)}
 ${thumbnailSection(report)}
 ${triggerSection(report, charts)}
@@ -104,7 +106,17 @@ function verdictSection(report: AuditReport): string {
         );
   const cleaned = report.metrics.cleanedModel;
   const gt = report.isolation.groundTruth;
+  const verdictCard = s.verdict
+    ? card(
+        'Verdict',
+        `<span class="verdict verdict-${esc(s.verdict)}">${esc(s.verdict)}</span>`,
+        s.flaggedClasses.length > 0
+          ? `class${s.flaggedClasses.length > 1 ? 'es' : ''} ${s.flaggedClasses.map((l) => className(report, l)).join(', ')}`
+          : '',
+      )
+    : '';
   const cards = [
+    verdictCard,
     card(
       'Rows audited',
       num(s.rows),
@@ -113,7 +125,9 @@ function verdictSection(report: AuditReport): string {
     card(
       'Quarantined',
       `${num(s.quarantined)} <small>(${pct(s.quarantinedFraction, 2)})</small>`,
-      `isolation ratio ${report.isolation.ratio}`,
+      report.isolation.ratio === null
+        ? `adaptive split${s.review > 0 ? `; ${num(s.review)} more rows in review/` : ''}`
+        : `isolation ratio ${report.isolation.ratio}`,
     ),
     targetCard,
     measuredCard('Cleaned model accuracy', cleaned.cleanAccuracy, 'clean test rows'),
@@ -156,8 +170,26 @@ function card(label: string, valueHtml: string, note: string): string {
 export function verdictSentence(report: AuditReport): string {
   const s = report.summary;
   const parts = [
-    `${num(s.quarantined)} of ${num(s.rows)} rows (${pct(s.quarantinedFraction, 2)}) were quarantined.`,
+    `${num(s.quarantined)} of ${num(s.rows)} rows (${pct(s.quarantinedFraction, 2)}) were quarantined${s.review > 0 ? `, ${num(s.review)} set aside for review` : ''}.`,
   ];
+  if (report.detection) parts.unshift(report.detection.explanation);
+  else parts.push(...targetSentences(report));
+  if (report.unlearning.ascended) {
+    parts.push('The cleaned model was trained on the rest while unlearning the quarantined rows.');
+  } else if (s.quarantined > 0) {
+    parts.push('The cleaned model was trained without the quarantined rows; they were not unlearned.');
+  } else {
+    parts.push('The cleaned model was trained on every row.');
+  }
+  if (report.unlearning.ascended && report.unlearning.guard.stopped)
+    parts.push('The guard stopped unlearning early and rolled back to the last good epoch.');
+  return parts.join(' ');
+}
+
+/** How reports made before the verdict named the target (by the class standout or concentration). */
+function targetSentences(report: AuditReport): string[] {
+  const s = report.summary;
+  const parts: string[] = [];
   const target = report.isolation.suspectedTarget;
   const standout = report.isolation.targetStandout;
   if (s.suspectedTargetClass !== null && report.isolation.score === 'target-class' && standout !== null) {
@@ -174,19 +206,32 @@ export function verdictSentence(report: AuditReport): string {
     parts.push(
       `Class ${className(report, s.suspectedTargetClass)} stands out as the likely backdoor target.`,
     );
-  } else {
+  } else if (s.quarantined > 0) {
     parts.push(
       'No class stands out, so no backdoor target was identified: the quarantine holds the lowest-loss rows overall, which may be clean rows of an easy class.',
     );
   }
-  if (report.unlearning.ascended) {
-    parts.push('The cleaned model was trained on the rest while unlearning the quarantined rows.');
-  } else {
-    parts.push('The cleaned model was trained without the quarantined rows; they were not unlearned.');
-  }
-  if (report.unlearning.ascended && report.unlearning.guard.stopped)
-    parts.push('The guard stopped unlearning early and rolled back to the last good epoch.');
-  return parts.join(' ');
+  return parts;
+}
+
+/** Each class's evidence, the thresholds it was judged by and what was set aside from it. */
+function evidenceSection(report: AuditReport): string {
+  const d = report.detection;
+  if (!d) return '';
+  const t = d.thresholds;
+  const fixed = (v: number | null, digits = 2) =>
+    v === null || !Number.isFinite(v) ? '—' : v.toFixed(digits);
+  const rows = d.classes
+    .map((c) => {
+      const counts = report.data.perClass[c.label];
+      return `<tr class="call-${esc(c.call)}"><td>${esc(className(report, c.label))}</td><td>${num(c.rows)}</td><td>${fixed(c.strength)}</td><td>${fixed(c.strengthIndex, 1)}</td><td>${fixed(c.separation, 1)}</td><td>${c.lowWeight === null ? '—' : pct(c.lowWeight, 0)}</td><td>${fixed(c.lowIndex, 1)}</td><td>${esc(c.call)}</td><td>${num(counts?.quarantined ?? 0)}</td><td>${num(counts?.review ?? 0)}</td></tr>`;
+    })
+    .join('');
+  return `<section id="evidence" aria-labelledby="evidence-h">
+<h2 id="evidence-h">Evidence per class</h2>
+<p>Two statistics per class, each compared with the other classes by a robust index (how many robust standard deviations it stands above the median class). <em>Strength</em>: how clearly the class’s isolation scores split into two modes, one learned far faster (a two-Gaussian fit’s gain in nats per row times the modes’ separation). <em>Gap</em>: how far the class’s lowest scores sit below its median. A class is flagged at strength ≥ ${t.flagStrength} (with an index ≥ ${t.strengthIndex}) or a gap index ≥ ${t.flagIndex}, or when both reach the weak levels (strength ≥ ${t.weakStrength}, gap index ≥ ${t.weakIndex}); one of them at its weak level is weak evidence. In a flagged class, rows ${d.quarantineAt} or more robust standard deviations below the class’s clean mode (its upper half) are quarantined, from ${d.reviewFrom} they go to review/${d.split === 'fixed' ? ' (this audit used a fixed isolation ratio instead)' : ''}.</p>
+<table class="evidence"><thead><tr><th scope="col">Class</th><th scope="col">Rows</th><th scope="col">Strength</th><th scope="col">Index</th><th scope="col">Separation</th><th scope="col">Faster mode</th><th scope="col">Gap index</th><th scope="col">Call</th><th scope="col">Quarantined</th><th scope="col">Review</th></tr></thead><tbody>${rows}</tbody></table>
+</section>`;
 }
 
 function figure(id: string, title: string, svg: string | null, caption: string): string {
@@ -290,7 +335,7 @@ function isolationSection(report: AuditReport, charts: ReportCharts): string {
     : '';
   return `<section id="isolation" aria-labelledby="isolation-h">
 <h2 id="isolation-h">Isolation</h2>
-<p>${iso.epochs} epochs of local gradient ascent (${esc(iso.lga)} form, γ = ${iso.gamma}) from scratch; every row’s loss was recorded after each epoch. The ${num(iso.isolated)} lowest-scored rows (ratio ${iso.ratio}) were isolated. Score: ${esc(iso.scoreDescription)}.</p>
+<p>${iso.epochs} epochs of local gradient ascent (${esc(iso.lga)} form, γ = ${iso.gamma}) from scratch; every row’s loss was recorded after each epoch. ${iso.ratio === null ? `${num(iso.isolated)} rows were isolated by the adaptive split (see Evidence per class).` : `The ${num(iso.isolated)} lowest-scored rows (ratio ${iso.ratio}) were isolated.`} Score: ${esc(iso.scoreDescription)}.</p>
 ${figure('chart-trajectory', 'Loss over the isolation epochs', charts.lossTrajectory, 'Median (line) and 10th–90th percentile (band) of quarantined and kept rows. LGA holds clean rows near γ; a backdoor’s rows keep falling.')}
 ${gaps}
 </section>`;

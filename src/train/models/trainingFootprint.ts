@@ -91,11 +91,15 @@ export function checkTrainingFits(
   const perRow = trainingFootprint(architecture, shape, numClasses, 1).bytes - need.parameters * 16;
   const fits = Math.floor((budget - need.parameters * 16) / perRow);
   const gib = (b: number) => `${(b / 2 ** 30).toFixed(1)} GiB`;
+  // Another architecture is only advice when it would fit (a ResNet's activations grow with the image too).
+  const fitting = (['resnet8', 'wrn-16-1'] as const).filter(
+    (other) => other !== architecture && trainingFootprint(other, shape, numClasses, 1).bytes <= budget,
+  );
   const advice =
     fits >= 1
       ? `use --batch-size ${fits} or less, or smaller images`
-      : architecture === 'small-cnn'
-        ? 'resize the images, or use resnet8 or wrn-16-1 (their size does not grow with the image)'
+      : fitting.length > 0
+        ? `resize the images, or use ${fitting.join(' or ')}`
         : 'resize the images';
   throw new UsageError(
     `images of ${shape.height}×${shape.width}×${shape.channels} are too large to train ${architecture} in batches of ${batchSize}: about ${gib(need.bytes)} (${(need.parameters / 1e6).toFixed(1)}M parameters), more than the ${gib(budget)} available; ${advice}`,

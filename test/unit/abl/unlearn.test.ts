@@ -268,10 +268,20 @@ describe('unlearn', () => {
     expect(steps.reduce((a, b) => a + b, 0)).toBe(50 + 4 * 4);
   });
 
-  it('refuses an empty isolated set', async () => {
+  it('refuses an empty isolated set to ascend on, and trains on without one when it does not ascend', async () => {
     const rows = { isolated: selectRows(all, () => false), excluded: new Set<string>() };
     const error = await rejection(unlearn(model, optimizer, data, options({ rows })));
     expect(error.code).toBe(ErrorCode.Usage);
+    // Nothing quarantined (a clean verdict): the model trains on every row, nothing is unlearned.
+    const steps: number[] = [];
+    const progress = await unlearn(
+      model,
+      optimizer,
+      data,
+      options({ rows, epochs: 1, ascend: false, onStep: (_, s) => steps.push(s.rows) }),
+    );
+    expect(steps.reduce((a, b) => a + b, 0)).toBe(all.ids.length);
+    expect(progress.history[0]).toMatchObject({ phase: 'joint', isolatedLoss: 0 });
   });
 
   it('still takes the deprecated flat options, with the same result as today’s', async () => {

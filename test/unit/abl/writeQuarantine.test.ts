@@ -30,7 +30,7 @@ beforeAll(async () => {
 });
 
 /** Verdicts for ids r000..r119: rank = the id's number reversed, so quarantined rows are scattered. */
-function verdicts(isolated: number, ids = 120): RowVerdicts {
+function verdicts(isolated: number, ids = 120, review = 0): RowVerdicts {
   const index = new Map<string, number>();
   const rank = new Int32Array(ids);
   for (let i = 0; i < ids; i++) {
@@ -42,24 +42,36 @@ function verdicts(isolated: number, ids = 120): RowVerdicts {
     loss: Float32Array.from({ length: ids }, (_, i) => i / 100),
     score: Float64Array.from({ length: ids }, (_, i) => -i),
     rank,
-    isolated,
+    // The `isolated` lowest ranks are quarantined, the next `review` reviewed.
+    calls: Uint8Array.from(rank, (r) => (r < isolated ? 2 : r < isolated + review ? 1 : 0)),
+    suspicion: Float32Array.from(rank, (r) => (r < isolated ? 0.95 : 0)),
   };
 }
 
 const glob = (out: string, part: string) => sqlString(join(out, part, '*.parquet'));
 
 describe('writeQuarantine', () => {
-  it('writes every row once, to quarantine or clean, one part per source file, with the abl columns', async () => {
+  it('writes every row once, to quarantine, review or clean, one part per source file, with the abl columns', async () => {
     const out = join(tmp.path, 'out');
-    const v = verdicts(12);
+    const v = verdicts(12, 120, 5);
     const summary = await writeQuarantine(input, out, v, {
       imageShape: { height: 4, width: 4, channels: 1 },
     });
-    expect(summary).toMatchObject({ rows: 120, quarantined: 12, clean: 108 });
-    expect(summary.files).toEqual({
-      quarantine: ['quarantine/part-00000.parquet', 'quarantine/part-00001.parquet'],
-      clean: ['clean/part-00000.parquet', 'clean/part-00001.parquet'],
-    });
+    expect(summary).toMatchObject({ rows: 120, quarantined: 12, review: 5, clean: 103 });
+    expect(summary.files.quarantine).toEqual([
+      'quarantine/part-00000.parquet',
+      'quarantine/part-00001.parquet',
+    ]);
+    expect(summary.files.clean).toEqual(['clean/part-00000.parquet', 'clean/part-00001.parquet']);
+    expect(summary.files.review.length).toBeGreaterThan(0);
+    const reviewed = (await duckRows(`SELECT id FROM read_parquet(${glob(out, 'review')}) ORDER BY id`)).map(
+      (r) => r[0],
+    );
+    const expectedReview = [...v.index]
+      .filter(([, i]) => (v.rank[i] as number) >= 12 && (v.rank[i] as number) < 17)
+      .map(([id]) => id)
+      .sort();
+    expect(reviewed).toEqual(expectedReview);
     const inFirst = Array.from(v.rank.subarray(0, 60)).filter((r) => r < 12).length;
     expect(summary.perSource.map((s) => [s.rows, s.quarantined])).toEqual([
       [60, inFirst],
@@ -75,19 +87,20 @@ describe('writeQuarantine', () => {
     ).map((r) => r[0]);
     expect(quarantined).toEqual(expected);
     const [[total, distinct]] = (await duckRows(
-      `SELECT count(*), count(DISTINCT id) FROM (SELECT id FROM read_parquet(${glob(out, 'quarantine')}) UNION ALL SELECT id FROM read_parquet(${glob(out, 'clean')}))`,
+      `SELECT count(*), count(DISTINCT id) FROM (SELECT id FROM read_parquet(${glob(out, 'quarantine')}) UNION ALL SELECT id FROM read_parquet(${glob(out, 'review')}) UNION ALL SELECT id FROM read_parquet(${glob(out, 'clean')}))`,
     )) as [[bigint, bigint]];
     expect([Number(total), Number(distinct)]).toEqual([120, 120]);
     // Original values unchanged (the partition column included), the abl columns from the verdicts.
     const [[same]] = (await duckRows(
-      `SELECT count(*) FROM (SELECT * FROM read_parquet(${glob(out, 'quarantine')}) UNION ALL SELECT * FROM read_parquet(${glob(out, 'clean')})) o
+      `SELECT count(*) FROM (SELECT * FROM read_parquet(${glob(out, 'quarantine')}) UNION ALL SELECT * FROM read_parquet(${glob(out, 'review')}) UNION ALL SELECT * FROM read_parquet(${glob(out, 'clean')})) o
          JOIN read_parquet(${sqlString(join(input, '*', '*.parquet'))}, hive_partitioning = true) s USING (id)
        WHERE o.image = s.image AND o.label = s.label AND o.poisoned = s.poisoned AND o.part = s.part
-         AND o.abl_rank = (CAST(substr(id, 2) AS INTEGER) * 37) % 120 AND o.abl_score = -CAST(substr(id, 2) AS INTEGER)`,
+         AND o.abl_rank = (CAST(substr(id, 2) AS INTEGER) * 37) % 120 AND o.abl_score = -CAST(substr(id, 2) AS INTEGER)
+         AND o.abl_suspicion = (CASE WHEN o.abl_rank < 12 THEN 0.95::FLOAT ELSE 0 END)`,
     )) as [[bigint]];
     expect(Number(same)).toBe(120);
     expect(summary.groundTruth?.reduce((a, b) => a + b, 0)).toBe(12);
-    expect((await readdir(out)).sort()).toEqual(['clean', 'quarantine']);
+    expect((await readdir(out)).sort()).toEqual(['clean', 'quarantine', 'review']);
   });
 
   it('replaces earlier partitions', async () => {

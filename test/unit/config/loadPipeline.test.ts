@@ -56,6 +56,7 @@ describe('loadPipeline: a valid file', () => {
       failIfQuarantineFractionAbove: null,
       failIfAttackSuccessAbove: null,
       failIfCleanAccuracyBelow: null,
+      failIfPoisonFound: null,
     });
   });
 
@@ -148,6 +149,7 @@ gates:
   fail_if_quarantine_fraction_above: 0.05
   fail_if_attack_success_above: 0.1
   fail_if_clean_accuracy_below: 0.8
+  fail_if_poison_found: true
 `);
     const { name, config } = await loadPipeline(path);
     expect(name).toBe('full');
@@ -193,6 +195,7 @@ gates:
       failIfQuarantineFractionAbove: 0.05,
       failIfAttackSuccessAbove: 0.1,
       failIfCleanAccuracyBelow: 0.8,
+      failIfPoisonFound: true,
     });
   });
 

@@ -83,7 +83,8 @@ describe('runAudit', () => {
       `read 480 rows of ${config.train} (8×8×1, 4 classes)`,
     );
     expect(lines.filter((l) => l.startsWith('isolation epoch '))).toHaveLength(2);
-    expect(lines.some((l) => l.startsWith('quarantined 24 of 480 rows'))).toBe(true);
+    // Four classes are too few to compare with each other: the verdict cannot be made.
+    expect(lines).toContain('verdict: inconclusive; quarantined 24 of 480 rows (score target-class)');
     expect(lines.some((l) => l.startsWith('unlearning epoch 1/1'))).toBe(true);
   });
 

@@ -26,23 +26,32 @@ describe('describeAuditEvent', () => {
       describeAuditEvent({
         type: 'quarantined',
         quarantined: 30,
+        review: 4,
+        verdict: 'poison-found',
+        flagged: [0],
         rows: 3000,
         score: 'target-class',
         suspect: { label: 0, share: 0.9 },
       }),
     ).toBe(
-      'quarantined 30 of 3000 rows (score target-class); suspected target class 0 (90% of the quarantine)',
+      'verdict: poison-found (class 0); quarantined 30 of 3000 rows, 4 for review (score target-class); suspected target class 0 (90% of the quarantine)',
     );
     expect(
       describeAuditEvent({
         type: 'quarantined',
         quarantined: 30,
+        review: 0,
+        verdict: 'no-poison-found',
+        flagged: [],
         rows: 3000,
         score: 'final-loss',
         suspect: null,
       }),
-    ).toBe('quarantined 30 of 3000 rows (score final-loss)');
+    ).toBe('verdict: no-poison-found; quarantined 30 of 3000 rows (score final-loss)');
     expect(describeAuditEvent({ type: 'note', message: 'backend: wasm' })).toBe('backend: wasm');
+    expect(describeAuditEvent({ type: 'nothing-isolated' })).toBe(
+      'nothing was quarantined, so nothing is unlearned: the cleaned model trains on every row',
+    );
   });
 
   it('words an unlearning epoch with its guard measures, and why it was rolled back', () => {

@@ -6,6 +6,7 @@ const NO_GATES: GatesConfig = {
   failIfQuarantineFractionAbove: null,
   failIfAttackSuccessAbove: null,
   failIfCleanAccuracyBelow: null,
+  failIfPoisonFound: null,
 };
 const VALUES: GateValues = { quarantinedFraction: 0.01, attackSuccessRate: 0.1, cleanAccuracy: 0.9 };
 
@@ -113,6 +114,7 @@ describe('evaluateGates', () => {
       failIfQuarantineFractionAbove: 0.05,
       failIfAttackSuccessAbove: 0.2,
       failIfCleanAccuracyBelow: 0.85,
+      failIfPoisonFound: null,
     };
     const out = evaluateGates(gates, {
       quarantinedFraction: 0.1,
@@ -131,5 +133,45 @@ describe('evaluateGates', () => {
       'fail_if_clean_accuracy_below',
     ]);
     expect(two.every((g) => g.passed)).toBe(true);
+  });
+
+  describe('fail_if_poison_found', () => {
+    const gates: GatesConfig = { ...NO_GATES, failIfPoisonFound: true };
+    const values = (verdict: string, flaggedClasses: number[]) => ({
+      quarantinedFraction: 0,
+      attackSuccessRate: null,
+      cleanAccuracy: null,
+      verdict: { verdict, flaggedClasses },
+    });
+
+    it('fails on poison-found, naming the classes', () => {
+      expect(evaluateGates(gates, values('poison-found', [0, 3]))).toEqual([
+        {
+          name: 'fail_if_poison_found',
+          threshold: 0,
+          value: 2,
+          passed: false,
+          message: 'fail_if_poison_found: poison found in classes 0, 3',
+        },
+      ]);
+    });
+
+    it('passes on no-poison-found and inconclusive, saying which', () => {
+      for (const verdict of ['no-poison-found', 'inconclusive']) {
+        const [gate] = evaluateGates(gates, values(verdict, []));
+        expect(gate).toMatchObject({
+          passed: true,
+          value: 0,
+          message: `fail_if_poison_found: verdict ${verdict}`,
+        });
+      }
+    });
+
+    it('is no gate when false or unset', () => {
+      expect(evaluateGates({ ...NO_GATES, failIfPoisonFound: false }, values('poison-found', [1]))).toEqual(
+        [],
+      );
+      expect(evaluateGates(NO_GATES, values('poison-found', [1]))).toEqual([]);
+    });
   });
 });

@@ -49,6 +49,7 @@ describe('renderReportHtml', () => {
     expect(sections[0]).toBe('verdict');
     expect(sections).toEqual([
       'verdict',
+      'evidence',
       'quarantine',
       'thumbnails',
       'trigger',
@@ -108,8 +109,20 @@ describe('renderReportHtml', () => {
 });
 
 describe('verdictSentence', () => {
-  it('names the target and, under the target-class score, the standout that chose it', () => {
+  it("leads with the verdict's explanation and counts the review band", () => {
     expect(verdictSentence(sampleReport())).toBe(
+      'The rows of class 2 (two <b>) split into two modes <script>. 10 of 1,000 rows (1.00%) were quarantined, 3 set aside for review. The cleaned model was trained on the rest while unlearning the quarantined rows.',
+    );
+  });
+
+  it('in a report made before the verdict, names the target and the standout that chose it', () => {
+    expect(
+      verdictSentence({
+        ...sampleReport(),
+        detection: null,
+        summary: { ...sampleReport().summary, review: 0 },
+      }),
+    ).toBe(
       '10 of 1,000 rows (1.00%) were quarantined. Class 2 (two <b>) is the suspected backdoor target: its lowest losses stand apart from the rest of the class 3.3× as far as in the median class (2.5 or more counts as clear), the mark of rows learned much faster than their class, so its rows were ranked first. The cleaned model was trained on the rest while unlearning the quarantined rows.',
     );
   });
@@ -118,6 +131,7 @@ describe('verdictSentence', () => {
     const r = sampleReport();
     const text = verdictSentence({
       ...r,
+      detection: null,
       isolation: { ...r.isolation, score: 'final-loss', targetStandout: null },
     });
     expect(text).toContain(
@@ -143,6 +157,7 @@ describe('verdictSentence', () => {
     const r = sampleReport();
     const none = {
       ...r,
+      detection: null,
       summary: { ...r.summary, suspectedTargetClass: null },
       isolation: { ...r.isolation, suspectedTarget: null },
       unlearning: { ...r.unlearning, ascended: false },
