@@ -132,42 +132,7 @@ export async function loadPipeline(
   path: string,
   overrides: { out?: string | undefined; force?: boolean | undefined } = {},
 ): Promise<Pipeline> {
-  let text: string;
-  try {
-    const { size } = await stat(path);
-    if (size > MAX_PIPELINE_BYTES) {
-      throw new ConfigError(
-        ErrorCode.Config,
-        `a pipeline file of ${size.toLocaleString('en-US')} bytes is not a pipeline file (at most ${MAX_PIPELINE_BYTES.toLocaleString('en-US')})`,
-        { location: { file: path } },
-      );
-    }
-    text = await readFile(path, 'utf8');
-  } catch (cause) {
-    if (cause instanceof ConfigError) throw cause;
-    throw new IoError(ErrorCode.FileNotFound, `cannot read the pipeline file: ${describeError(cause)}`, {
-      cause,
-      location: { file: path },
-    });
-  }
-  let raw: unknown;
-  try {
-    raw = parseYaml(text);
-  } catch (cause) {
-    throw new ConfigError(ErrorCode.Config, `not valid YAML: ${describeError(cause)}`, {
-      cause,
-      location: { file: path },
-    });
-  }
-  const errors: string[] = [];
-  if (!isPipelineFile(raw, { errors })) {
-    throw new ConfigError(
-      ErrorCode.Config,
-      `not a valid pipeline file:\n${errors.map((e) => `  - ${e}`).join('\n')}`,
-      { location: { file: path } },
-    );
-  }
-  const p = raw;
+  const p = await readPipelineFile(path);
   const base = dirname(resolve(path));
   const at = (file: string | undefined) => (file === undefined ? null : resolve(base, file));
   const D = AUDIT_DEFAULTS;
@@ -240,4 +205,44 @@ export async function loadPipeline(
     },
   };
   return { name: p.name ?? path, file: path, config };
+}
+
+/** Reads, parses and validates a pipeline file; a file too large to be one is refused unread. */
+async function readPipelineFile(path: string): Promise<t.InferType<typeof isPipelineFile>> {
+  let text: string;
+  try {
+    const { size } = await stat(path);
+    if (size > MAX_PIPELINE_BYTES) {
+      throw new ConfigError(
+        ErrorCode.Config,
+        `a pipeline file of ${size.toLocaleString('en-US')} bytes is not a pipeline file (at most ${MAX_PIPELINE_BYTES.toLocaleString('en-US')})`,
+        { location: { file: path } },
+      );
+    }
+    text = await readFile(path, 'utf8');
+  } catch (cause) {
+    if (cause instanceof ConfigError) throw cause;
+    throw new IoError(ErrorCode.FileNotFound, `cannot read the pipeline file: ${describeError(cause)}`, {
+      cause,
+      location: { file: path },
+    });
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (cause) {
+    throw new ConfigError(ErrorCode.Config, `not valid YAML: ${describeError(cause)}`, {
+      cause,
+      location: { file: path },
+    });
+  }
+  const errors: string[] = [];
+  if (!isPipelineFile(raw, { errors })) {
+    throw new ConfigError(
+      ErrorCode.Config,
+      `not a valid pipeline file:\n${errors.map((e) => `  - ${e}`).join('\n')}`,
+      { location: { file: path } },
+    );
+  }
+  return raw;
 }
