@@ -255,6 +255,11 @@ ${figure('chart-scores', 'Score of quarantined vs kept rows', charts.scoreHistog
 }
 
 function classCaption(report: AuditReport): string {
+  if (report.detection?.split === 'adaptive') {
+    return report.summary.quarantined === 0
+      ? 'No class was flagged, so nothing was quarantined.'
+      : 'Only flagged classes give rows to the quarantine: their rows far below the class’s clean mode (the flagged class in orange).';
+  }
   if (report.summary.suspectedTargetClass === null) {
     return 'No class stood out, so the quarantine is the lowest-scored rows overall, whatever their class.';
   }
