@@ -259,9 +259,7 @@ function describeImageColumn(
   const t = field.type;
   const metaShape =
     schema.metadata.get(IMAGE_SHAPE_METADATA_KEY) ?? field.metadata.get(IMAGE_SHAPE_METADATA_KEY);
-  const declared =
-    shapeOverride ??
-    (metaShape ? parseShape(metaShape, `${IMAGE_SHAPE_METADATA_KEY} metadata in ${file}`) : null);
+  const declared = shapeOverride ?? (metaShape ? metadataShape(metaShape, file, field.name) : null);
   if (isHfImageStruct(t)) return { name: field.name, encoding: 'hf-image', shape: declared };
   if (t.typeId === Type.FixedSizeList) {
     return { name: field.name, encoding: 'fixed-size-list', shape: declared ?? shapeFromNesting(t) };
@@ -309,4 +307,16 @@ function readClassNames(schema: Schema, labelColumn: string): string[] | null {
     }
   }
   return null;
+}
+
+/** The image shape a data file declares in its metadata; a bad one is the file's fault, not a usage error. */
+function metadataShape(text: string, file: string, column: string): ImageShape {
+  try {
+    return parseShape(text, `${IMAGE_SHAPE_METADATA_KEY} metadata`);
+  } catch (cause) {
+    throw new DataError(ErrorCode.BadImage, cause instanceof Error ? cause.message : String(cause), {
+      cause,
+      location: { file, column },
+    });
+  }
 }

@@ -144,12 +144,14 @@ describe('inferColumns failures', () => {
     expect(err.message).toContain('--label-col');
   });
 
-  it('names the metadata key when the shape in it is unreadable', () => {
+  it('names the metadata key when the shape in it is unreadable: a data error (ABL203), not a usage one', () => {
     const err = failure(() =>
       infer(schema({ image: new Binary(), label: new Int32() }, { 'abl_audit.image_shape': 'big' })),
     );
     expect(err.message).toContain('abl_audit.image_shape');
     expect(err.message).toContain(FILE);
+    expect(err.code).toBe('ABL203');
+    expect(err.message).toContain("column 'image'");
   });
 });
 
