@@ -57,7 +57,7 @@ export async function* readParquetBatches(
         // One batch per row group: batchSize defaults to 1024 rows, which would only add overhead.
         ipc = readParquet(file, { batchSize: extent.numRows }).intoIPCStream();
       } catch (cause) {
-        throw corrupt(`cannot decode row group ${g}: ${describeError(cause)}`, cause);
+        throw corrupt(`cannot decode row group ${g}: ${decoderMessage(cause)}`, cause);
       }
       // arrow-rs puts the file's key-value metadata (minus the embedded Arrow schema) on the schema.
       yield* tableFromIPC(ipc).batches;
@@ -90,4 +90,15 @@ async function readExactly(fh: FileHandle, into: Uint8Array, position: number): 
     if (bytesRead === 0) throw new Error(`file ended at byte ${position + done} while reading`);
     done += bytesRead;
   }
+}
+
+/**
+ * The decoder's message, or what it means when parquet-wasm's release build has stripped it (its
+ * errors then read "External: Error strings stripped", which tells a user nothing).
+ */
+function decoderMessage(cause: unknown): string {
+  const message = describeError(cause);
+  return /error strings stripped/i.test(message)
+    ? 'its data pages are damaged (the Parquet decoder gives no detail); the file is corrupt, restore or re-export it'
+    : message;
 }
