@@ -28,6 +28,12 @@ export interface ClassEvidence {
   readonly cleanMode: { readonly centre: number; readonly spread: number } | null;
   /** `flagged`: strong, standing-out evidence; `weak`: some; `none`. */
   readonly call: 'flagged' | 'weak' | 'none';
+  /**
+   * Which of the class's two modes is unlike the other classes (its mean farther from theirs): `low`,
+   * rows learned far faster (a learned backdoor); `high`, rows the model keeps getting wrong (dirty-label
+   * poison whose trigger is not learned yet, as WaNet's after 2 epochs).
+   */
+  readonly side: 'low' | 'high';
 }
 
 /** The thresholds a class is judged by; recorded in the report with the evidence. */
@@ -130,6 +136,7 @@ export function classEvidence(
     };
   });
   const lowIndex = robustIndex(judged.map((c) => c.lowGap));
+  const medians = judged.map((c) => classMedian(labels, score, c.label));
   const strengthIndex = robustIndex(judged.map((c) => (c.fit ? c.strength : null)));
   return judged.map((c, k) => {
     const index = strengthIndex[k] ?? null;
@@ -144,8 +151,27 @@ export function classEvidence(
         : splits(t.weakStrength) || tails(t.weakIndex)
           ? ('weak' as const)
           : ('none' as const);
-    return { ...c, lowIndex: gapIndex, strengthIndex: index, call };
+    const others = medians.filter((_, j) => j !== k).sort((a, b) => a - b);
+    const reference = others.length > 0 ? quantileOf(others, 0.5) : Number.NaN;
+    // The slow side needs a real split; the low-tail gap only ever speaks for the fast side.
+    const side: 'low' | 'high' =
+      c.fit &&
+      splits(t.weakStrength) &&
+      Math.abs(c.fit.means[1] - reference) > Math.abs(c.fit.means[0] - reference)
+        ? 'high'
+        : 'low';
+    return { ...c, lowIndex: gapIndex, strengthIndex: index, call, side };
   });
+}
+
+/** The median score of a class's rows. */
+function classMedian(labels: Int32Array, score: Float64Array, label: number): number {
+  const values: number[] = [];
+  labels.forEach((l, i) => {
+    if (l === label) values.push(score[i] as number);
+  });
+  values.sort((a, b) => a - b);
+  return values.length > 0 ? quantileOf(values, 0.5) : Number.NaN;
 }
 
 /** Median and robust spread of the upper half of sorted values (see `ClassEvidence.cleanMode`). */

@@ -5,6 +5,7 @@ import {
   type EvidenceThresholds,
   MIN_JUDGED_CLASSES,
 } from './classEvidence.js';
+import { componentPosterior } from './twoGaussians.js';
 
 /** What the audit concludes about the data as a whole. */
 export const VERDICTS = ['poison-found', 'no-poison-found', 'inconclusive'] as const;
@@ -22,6 +23,12 @@ export interface DetectPoisonOptions {
   readonly quarantineAt: number;
   /** Rows of a flagged class with a suspicion from this (and below `quarantineAt`) go to review. */
   readonly reviewFrom: number;
+  /**
+   * A class flagged on its `high` side (rows the model keeps getting wrong): its rows are quarantined
+   * from this posterior of the slow mode of its two-Gaussian fit, reviewed from `reviewPosterior`.
+   */
+  readonly quarantinePosterior: number;
+  readonly reviewPosterior: number;
   /** Rows that make a class's tail for the gap statistic. */
   readonly tail: number;
   readonly thresholds: EvidenceThresholds;
@@ -34,6 +41,8 @@ export interface DetectPoisonOptions {
 export const DETECTION_DEFAULTS: Omit<DetectPoisonOptions, 'tail'> = {
   quarantineAt: 3,
   reviewFrom: 2.5,
+  quarantinePosterior: 0.9,
+  reviewPosterior: 0.5,
   thresholds: DEFAULT_EVIDENCE_THRESHOLDS,
 };
 
@@ -97,18 +106,12 @@ export function detectPoison(
   let review = 0;
   for (let i = 0; i < n; i++) {
     const evidence = byLabel.get(labels[i] as number);
-    const mode = evidence?.cleanMode;
-    if (!mode) continue;
-    const x = score[i] as number;
-    const p = mode.spread > 0 ? Math.max(0, (mode.centre - x) / mode.spread) : 0;
-    suspicion[i] = p;
-    if (p >= opts.quarantineAt) {
-      calls[i] = ROW_CALLS.quarantine;
-      quarantined++;
-    } else if (p >= opts.reviewFrom) {
-      calls[i] = ROW_CALLS.review;
-      review++;
-    }
+    if (!evidence) continue;
+    const call = rowCall(evidence, score[i] as number, opts);
+    suspicion[i] = call.suspicion;
+    calls[i] = call.call;
+    if (call.call === ROW_CALLS.quarantine) quarantined++;
+    if (call.call === ROW_CALLS.review) review++;
   }
   const judged = classes.filter((c) => c.fit !== null).length;
   const verdict: Verdict =
@@ -128,6 +131,29 @@ export function detectPoison(
     judgedClasses: judged,
     options: opts,
   };
+}
+
+/**
+ * One row of a flagged class. Learned-fast side: robust standard deviations below the class's clean
+ * mode (its upper half). Not-learned side: the posterior of the fit's slow mode, never for a row at or
+ * below the fast mode's mean.
+ */
+function rowCall(
+  evidence: ClassEvidence,
+  x: number,
+  opts: DetectPoisonOptions,
+): { suspicion: number; call: number } {
+  const { fit, cleanMode } = evidence;
+  const cut = (p: number, quarantineAt: number, reviewFrom: number) => ({
+    suspicion: p,
+    call: p >= quarantineAt ? ROW_CALLS.quarantine : p >= reviewFrom ? ROW_CALLS.review : ROW_CALLS.clean,
+  });
+  if (evidence.side === 'high' && fit) {
+    const p = x <= fit.means[0] ? 0 : componentPosterior(fit, x, 1);
+    return cut(p, opts.quarantinePosterior, opts.reviewPosterior);
+  }
+  if (!cleanMode || !(cleanMode.spread > 0)) return { suspicion: 0, call: ROW_CALLS.clean };
+  return cut(Math.max(0, (cleanMode.centre - x) / cleanMode.spread), opts.quarantineAt, opts.reviewFrom);
 }
 
 function indexOf(c: ClassEvidence): number {

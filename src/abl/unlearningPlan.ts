@@ -40,6 +40,11 @@ export interface IsolationVerdict {
   readonly reviewRows?: ArrayLike<number>;
   /** The suspected target class, or null when none stood out. */
   readonly suspect: number | null;
+  /**
+   * Which end of the suspect's scores the poison sits at: `low` (learned fast, the default) or `high`
+   * (not learned yet); the distrusted share is taken from that end.
+   */
+  readonly suspectSide?: 'low' | 'high';
 }
 
 /** Gathers the rows `keep` accepts (by row index) into one batch, from the training data. */
@@ -100,7 +105,13 @@ export async function planUnlearning(
   const n = ids.length;
   const isolatedIndex = new Set(Array.from(verdict.isolatedRows));
   const isolated = await gather((i) => isolatedIndex.has(i));
-  const distrusted = distrustedRows(traj.labels, verdict.score, suspect, policy.distrustTargetQuantile);
+  const distrusted = distrustedRows(
+    traj.labels,
+    verdict.score,
+    suspect,
+    policy.distrustTargetQuantile,
+    verdict.suspectSide ?? 'low',
+  );
   const trigger =
     suspect !== null && policy.triggerFilter
       ? await triggerCarriers(isolated, suspect, traj, isolatedIndex, gather)
@@ -186,12 +197,14 @@ async function triggerCarriers(
 }
 
 /**
- * Rows of the suspected target class scored at or below `quantile` of that class's scores.
+ * Rows of the suspected target class scored at or below `quantile` of that class's scores (or, for
+ * poison on the `high` side, at or above `1 − quantile`).
  *
  * @param labels - every row's label.
- * @param score - every row's score (lower = more suspicious).
+ * @param score - every row's score (lower = learned faster).
  * @param target - the suspected class (null: none).
  * @param quantile - share of the class to distrust.
+ * @param side - the end of the class's scores the poison sits at.
  * @returns the row indices.
  */
 export function distrustedRows(
@@ -199,6 +212,7 @@ export function distrustedRows(
   score: Float64Array,
   target: number | null,
   quantile: number,
+  side: 'low' | 'high' = 'low',
 ): Set<number> {
   const out = new Set<number>();
   if (target === null || quantile <= 0) return out;
@@ -206,7 +220,8 @@ export function distrustedRows(
   labels.forEach((l, i) => {
     if (l === target) rows.push(i);
   });
-  rows.sort((a, b) => (score[a] as number) - (score[b] as number) || a - b);
+  const sign = side === 'low' ? 1 : -1;
+  rows.sort((a, b) => sign * ((score[a] as number) - (score[b] as number)) || a - b);
   const cut = Math.floor(rows.length * Math.min(1, quantile));
   for (let r = 0; r < cut; r++) out.add(rows[r] as number);
   return out;

@@ -159,6 +159,8 @@ function detectionSection(
     split: ranking.split,
     quarantineAt: d.options.quarantineAt,
     reviewFrom: d.options.reviewFrom,
+    quarantinePosterior: d.options.quarantinePosterior,
+    reviewPosterior: d.options.reviewPosterior,
     thresholds: {
       flagStrength,
       flagIndex,
@@ -182,6 +184,7 @@ function detectionSection(
       lowGap: c.lowGap,
       lowIndex: c.lowIndex,
       call: c.call,
+      side: c.side,
     })),
   };
   return { ...section, explanation: explainVerdict(section, nameOf) };

@@ -40,6 +40,8 @@ export interface ReportClassEvidence {
   readonly lowGap: number | null;
   readonly lowIndex: number | null;
   readonly call: 'flagged' | 'weak' | 'none';
+  /** The mode unlike the other classes: `low` (learned far faster) or `high` (not learned: mislabelled-like). */
+  readonly side: 'low' | 'high';
 }
 
 /** How the audit decided whether there is poison and which rows hold it. */
@@ -55,6 +57,9 @@ export interface ReportDetection {
    */
   readonly quarantineAt: number;
   readonly reviewFrom: number;
+  /** For a class flagged on its `high` side: the posterior of its slow mode that quarantines / reviews. */
+  readonly quarantinePosterior: number;
+  readonly reviewPosterior: number;
   /** The thresholds classes were judged by. */
   readonly thresholds: {
     readonly flagStrength: number;

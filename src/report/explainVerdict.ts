@@ -19,7 +19,14 @@ export function explainVerdict(
   const list = (labels: readonly number[]) => labels.map(named).join(', ');
   if (d.verdict === 'poison-found') {
     const classes = d.flaggedClasses.length > 1 ? 'classes' : 'class';
-    return `The rows of ${classes} ${list(d.flaggedClasses)} split into two modes, one learned far faster than the rest of the class, standing out from every other class: the signature of a backdoor's target class. The rows of that mode are quarantined${d.review > 0 ? `, and ${d.review} rows the split is unsure of are in review/` : ''}.`;
+    const slow = d.classes.filter((c) => c.call === 'flagged' && c.side === 'high').length;
+    const mode =
+      slow === 0
+        ? 'one learned far faster than the rest of the class'
+        : slow === d.flaggedClasses.length
+          ? 'one the model keeps getting wrong, unlike any other class (rows whose label does not fit their image, as before a backdoor is learned)'
+          : 'one unlike any other class (learned far faster, or kept wrong)';
+    return `The rows of ${classes} ${list(d.flaggedClasses)} split into two modes, ${mode}, standing out from every other class: the signature of a backdoor's target class. The rows of that mode are quarantined${d.review > 0 ? `, and ${d.review} rows the split is unsure of are in review/` : ''}.`;
   }
   const weak = d.classes.filter((c) => c.call === 'weak').map((c) => c.label);
   if (d.verdict === 'inconclusive' && weak.length === 0) {

@@ -90,6 +90,8 @@ const detection = obj({
   split: t.isEnum(['adaptive', 'fixed'] as const),
   quarantineAt: num,
   reviewFrom: num,
+  quarantinePosterior: num,
+  reviewPosterior: num,
   thresholds: obj({
     flagStrength: num,
     flagIndex: num,
@@ -114,6 +116,7 @@ const detection = obj({
       lowGap: nullable(num),
       lowIndex: nullable(num),
       call: t.isEnum(['flagged', 'weak', 'none'] as const),
+      side: t.isEnum(['low', 'high'] as const),
     }),
   ),
   explanation: str,

@@ -54,6 +54,8 @@ export function sampleReport(): AuditReport {
       split: 'adaptive',
       quarantineAt: 3,
       reviewFrom: 2.5,
+      quarantinePosterior: 0.9,
+      reviewPosterior: 0.5,
       thresholds: {
         flagStrength: 0.35,
         flagIndex: 5,
@@ -77,6 +79,7 @@ export function sampleReport(): AuditReport {
         lowGap: label === 2 ? 4 : 1,
         lowIndex: label === 2 ? 8 : 0,
         call: label === 2 ? ('flagged' as const) : ('none' as const),
+        side: 'low' as const,
       })),
       explanation: 'The rows of class 2 (two <b>) split into two modes <script>.',
     },

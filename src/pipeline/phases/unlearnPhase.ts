@@ -47,6 +47,7 @@ export const unlearnPhase: AuditPhase<UnlearnPhaseInput, UnlearningRecord> = {
         isolatedRows: ranking.isolatedRows,
         reviewRows: ranking.reviewRows,
         suspect: ranking.suspect?.label ?? null,
+        suspectSide: suspectSideOf(ranking),
       },
       { ...ul, seed: config.seed },
       gatherer(dataset, input.isolation.trajectories.ids),
@@ -182,4 +183,10 @@ function rowsPerEpoch(config: AuditConfig, rows: number, plan: UnlearningPlan, e
   // Joint steps add the isolated rows and as many anchor rows, but only when unlearning ascends.
   const added = plan.ascend ? perBatch + Math.min(perBatch, plan.anchor?.ids.length ?? 0) : 0;
   return clean + (ul.mode === 'joint' ? Math.ceil(clean / config.batchSize) * added : 0);
+}
+
+/** The end of the suspected class's scores its flagged mode sits at (low without evidence). */
+function suspectSideOf(ranking: UnlearnPhaseInput['ranking']): 'low' | 'high' {
+  const label = ranking.suspect?.label;
+  return ranking.detection.classes.find((c) => c.label === label && c.call === 'flagged')?.side ?? 'low';
 }

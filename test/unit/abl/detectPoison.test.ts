@@ -121,6 +121,22 @@ describe('detectPoison', () => {
     expect(d.suspicion.every((p) => p >= 0)).toBe(true);
   });
 
+  it('a planted slow mode (rows the model keeps getting wrong) is quarantined from its side, not the clean rows', () => {
+    // WaNet after 2 epochs: the poisoned rows of the target class have a high loss, its clean rows a
+    // normal one, like every other class's.
+    const { labels, score, planted } = scores(12, { label: 4, share: 0.45, mean: 1.5, sd: 0.3 });
+    const d = detectPoison(labels, score, { tail: 10 });
+    expect(d.verdict).toBe('poison-found');
+    expect(d.flagged).toEqual([4]);
+    expect(d.classes[4]?.side).toBe('high');
+    let tp = 0;
+    d.calls.forEach((call, i) => {
+      if (call === ROW_CALLS.quarantine && planted[i]) tp++;
+    });
+    expect(tp / d.quarantined).toBeGreaterThanOrEqual(0.95);
+    expect(tp / planted.filter(Boolean).length).toBeGreaterThanOrEqual(0.8);
+  });
+
   it('no-poison-found on data without a planted mode: nothing quarantined, nothing reviewed', () => {
     const { labels, score } = scores(9);
     const d = detectPoison(labels, score, { tail: 10 });

@@ -118,6 +118,12 @@ describe('distrustedRows', () => {
     expect(distrustedRows(labels, s, null, 0.5).size).toBe(0);
     expect(distrustedRows(labels, s, 0, 0).size).toBe(0);
   });
+
+  it('takes the highest-scored quantile when the poison sits on the slow side', () => {
+    const labels = Int32Array.of(0, 1, 0, 0, 1, 0);
+    const s = Float64Array.of(5, -9, 1, 1, -9, 0);
+    expect([...distrustedRows(labels, s, 0, 0.5, 'high')].sort()).toEqual([0, 2]);
+  });
 });
 
 describe('holdoutRows', () => {
