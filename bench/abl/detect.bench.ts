@@ -12,6 +12,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { detectPoison } from '../../src/abl/detectPoison.js';
+import { scoreRows } from '../../src/abl/scoreRows.js';
 import { iterateDataset } from '../../src/io/readDataset.js';
 
 interface Recorded {
@@ -59,17 +60,6 @@ async function readDump(path: string): Promise<Recorded> {
   };
 }
 
-function meanLogLoss(losses: readonly Float32Array[], epochs: number): Float64Array {
-  const n = (losses[0] as Float32Array).length;
-  const score = new Float64Array(n);
-  for (let e = 0; e < epochs; e++) {
-    const epoch = losses[e] as Float32Array;
-    for (let i = 0; i < n; i++)
-      score[i] = (score[i] as number) + Math.log(Math.max(epoch[i] as number, 1e-12));
-  }
-  return score.map((s) => s / epochs);
-}
-
 const fmt = (x: number | null, digits = 1) => (x === null ? '—' : x.toFixed(digits));
 
 for (const source of process.argv.slice(2)) {
@@ -82,14 +72,20 @@ for (const source of process.argv.slice(2)) {
         .filter((e) => e <= total)
     : Array.from({ length: total }, (_, e) => e + 1);
   const n = recorded.labels.length;
-  const classes = new Set(recorded.labels).size;
   const truth = recorded.poisoned;
   const poisonRows = truth ? truth.reduce((a, b) => a + b, 0) : 0;
   console.log(`${source}: ${n} rows, ${poisonRows} poisoned, ${total} epochs`);
   for (const epochs of epochList) {
-    const d = detectPoison(recorded.labels, meanLogLoss(recorded.losses, epochs), {
-      tail: Math.ceil((0.01 * n) / classes),
-    });
+    // The audit's own score and detection, on the first `epochs` epochs.
+    const trajectories = {
+      ids: Array.from(recorded.labels, (_, i) => String(i)),
+      labels: recorded.labels,
+      losses: recorded.losses.slice(0, epochs),
+    };
+    const d = detectPoison(
+      recorded.labels,
+      scoreRows(trajectories, { method: 'mean-log-loss', isolate: 1 }).score,
+    );
     const pr = (call: number) => {
       let size = 0;
       let hit = 0;

@@ -106,7 +106,8 @@ export function classEvidence(
 ): ClassEvidence[] {
   const t = options.thresholds ?? DEFAULT_EVIDENCE_THRESHOLDS;
   const tail = Math.max(MIN_TAIL_ROWS, Math.round(options.tail));
-  const judged = [...scoresByClass(labels, score)].map(([label, values]) => {
+  const groups = [...scoresByClass(labels, score)];
+  const judged = groups.map(([label, values]) => {
     if (values.length < Math.max(MIN_CLASS_ROWS, 2 * tail)) {
       return {
         label,
@@ -118,7 +119,6 @@ export function classEvidence(
         cleanMode: null,
       };
     }
-    values.sort((a, b) => a - b);
     let low = 0;
     for (let i = 0; i < tail; i++) low += values[i] as number;
     const fit = fitTwoGaussians(values);
@@ -136,7 +136,7 @@ export function classEvidence(
     };
   });
   const lowIndex = robustIndex(judged.map((c) => c.lowGap));
-  const medians = judged.map((c) => classMedian(labels, score, c.label));
+  const medians = groups.map(([, values]) => quantileOf(values, 0.5));
   const strengthIndex = robustIndex(judged.map((c) => (c.fit ? c.strength : null)));
   return judged.map((c, k) => {
     const index = strengthIndex[k] ?? null;
@@ -164,16 +164,6 @@ export function classEvidence(
   });
 }
 
-/** The median score of a class's rows. */
-function classMedian(labels: Int32Array, score: Float64Array, label: number): number {
-  const values: number[] = [];
-  labels.forEach((l, i) => {
-    if (l === label) values.push(score[i] as number);
-  });
-  values.sort((a, b) => a - b);
-  return values.length > 0 ? quantileOf(values, 0.5) : Number.NaN;
-}
-
 /** Median and robust spread of the upper half of sorted values (see `ClassEvidence.cleanMode`). */
 function upperHalfMode(sorted: readonly number[]): { centre: number; spread: number } {
   const upper = sorted.slice(Math.floor(sorted.length / 2));
@@ -182,7 +172,7 @@ function upperHalfMode(sorted: readonly number[]): { centre: number; spread: num
   return { centre, spread: 1.4826 * quantileOf(deviations, 0.5) };
 }
 
-/** Each label's scores, labels in ascending order. */
+/** Each label's scores, sorted ascending, labels in ascending order. */
 function scoresByClass(labels: Int32Array, score: Float64Array): Map<number, number[]> {
   const byClass = new Map<number, number[]>();
   labels.forEach((label, i) => {
@@ -190,6 +180,7 @@ function scoresByClass(labels: Int32Array, score: Float64Array): Map<number, num
     if (values) values.push(score[i] as number);
     else byClass.set(label, [score[i] as number]);
   });
+  for (const values of byClass.values()) values.sort((a, b) => a - b);
   return new Map([...byClass].sort((a, b) => a[0] - b[0]));
 }
 

@@ -14,6 +14,12 @@ export type Verdict = (typeof VERDICTS)[number];
 /** Where each row goes: its partition. */
 export const ROW_CALLS = { clean: 0, review: 1, quarantine: 2 } as const;
 
+/**
+ * A class's low tail, for the gap statistic, is this share of the rows divided among the classes (the
+ * paper's 1% isolation budget, spread over the classes).
+ */
+export const TAIL_SHARE = 0.01;
+
 /** Options of {@link detectPoison}. */
 export interface DetectPoisonOptions {
   /**
@@ -29,7 +35,7 @@ export interface DetectPoisonOptions {
    */
   readonly quarantinePosterior: number;
   readonly reviewPosterior: number;
-  /** Rows that make a class's tail for the gap statistic. */
+  /** Rows that make a class's tail for the gap statistic (default: {@link TAIL_SHARE} of the rows per class). */
   readonly tail: number;
   readonly thresholds: EvidenceThresholds;
 }
@@ -55,8 +61,9 @@ export interface Detection {
   /** Each row's call: 0 clean, 1 review, 2 quarantine (see {@link ROW_CALLS}). */
   readonly calls: Uint8Array;
   /**
-   * Each row's suspicion: how many robust standard deviations it sits below its class's clean mode
-   * (0 at or above it, and outside flagged classes).
+   * Each row's suspicion (0 outside flagged classes): in a class flagged on its fast side, how many
+   * robust standard deviations it sits below the class's clean mode (0 at or above it); on the slow
+   * side, the posterior of the fit's slow mode.
    */
   readonly suspicion: Float32Array;
   readonly quarantined: number;
@@ -81,21 +88,22 @@ export interface Detection {
  *
  * @example
  * ```ts
- * const detection = detectPoison(labels, meanLogLoss, { tail: 10 });
+ * const detection = detectPoison(labels, meanLogLoss);
  * detection.verdict; // 'poison-found'
  * detection.flagged; // [0]
  * ```
  * @param labels - every row's label.
  * @param score - every row's score, lower = learned faster.
- * @param options - thresholds; `tail` is required.
+ * @param options - thresholds and the tail.
  * @returns the verdict, each class's evidence and each row's call.
  */
 export function detectPoison(
   labels: Int32Array,
   score: Float64Array,
-  options: Partial<DetectPoisonOptions> & { readonly tail: number },
+  options: Partial<DetectPoisonOptions> = {},
 ): Detection {
-  const opts: DetectPoisonOptions = { ...DETECTION_DEFAULTS, ...options };
+  const tail = Math.ceil((TAIL_SHARE * labels.length) / Math.max(1, new Set(labels).size));
+  const opts: DetectPoisonOptions = { ...DETECTION_DEFAULTS, tail, ...options };
   const classes = classEvidence(labels, score, { tail: opts.tail, thresholds: opts.thresholds });
   const flaggedEvidence = classes.filter((c) => c.call === 'flagged').sort((a, b) => indexOf(b) - indexOf(a));
   const n = labels.length;

@@ -31,9 +31,28 @@ export function suspectedTarget(labels: Int32Array, isolatedRows: ArrayLike<numb
       bestCount = count;
     }
   }
-  const share = bestCount / isolatedRows.length;
-  if (share <= 0.5) return null;
+  if (bestCount / isolatedRows.length <= 0.5) return null;
+  return targetShare(labels, isolatedRows, best);
+}
+
+/**
+ * A class as the suspected target: its share of the isolated rows (0 when none is isolated) and that
+ * share's lift over the class's share of the data.
+ *
+ * @param labels - every row's label.
+ * @param isolatedRows - indices of the isolated rows.
+ * @param label - the class.
+ * @returns the class, its share and lift.
+ */
+export function targetShare(
+  labels: Int32Array,
+  isolatedRows: ArrayLike<number>,
+  label: number,
+): SuspectedTarget {
+  let inClass = 0;
+  for (let i = 0; i < isolatedRows.length; i++) if (labels[isolatedRows[i] as number] === label) inClass++;
   let classRows = 0;
-  for (const l of labels) if (l === best) classRows++;
-  return { label: best, share, lift: share / (classRows / labels.length) };
+  for (const l of labels) if (l === label) classRows++;
+  const share = isolatedRows.length > 0 ? inClass / isolatedRows.length : 0;
+  return { label, share, lift: share / (classRows / labels.length) };
 }

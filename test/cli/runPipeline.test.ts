@@ -1,6 +1,7 @@
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { COMPLETED_AUDIT_FOLDER } from '../helpers/auditFolder.js';
 import { useTempDir } from '../helpers/tempDir.js';
 import { writeTinyPoisonedSet } from '../helpers/tinyPoisonedSet.js';
 import { runCli } from './runCli.js';
@@ -57,16 +58,7 @@ describe('abl-audit run PIPELINE', () => {
     // Four classes cannot be compared with each other: no verdict of poison, so that gate passes.
     expect(report.summary.verdict).toBe('inconclusive');
     expect(run.stderr).not.toMatch(/fail_if_poison_found/);
-    expect((await readdir(join(dir, 'out'))).sort()).toEqual([
-      '.abl-audit-output.json',
-      'clean',
-      'model',
-      'quarantine',
-      'report.html',
-      'report.json',
-      'review',
-      'scores.parquet',
-    ]);
+    expect((await readdir(join(dir, 'out'))).sort()).toEqual([...COMPLETED_AUDIT_FOLDER]);
   });
 
   it('rejects an invalid pipeline file with exit code 2, naming the key', async () => {

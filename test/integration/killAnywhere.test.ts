@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { iterateDataset } from '../../src/io/readDataset.js';
 import { FAILPOINT_ENV_VAR } from '../../src/util/failpoint.js';
 import { runCli } from '../cli/runCli.js';
+import { COMPLETED_AUDIT_FOLDER } from '../helpers/auditFolder.js';
 import { useTempDir } from '../helpers/tempDir.js';
 import { writeTinyPoisonedSet } from '../helpers/tinyPoisonedSet.js';
 
@@ -61,18 +62,7 @@ describe('an audit killed anywhere and resumed', () => {
       const weights = (dir: string) => readFile(join(dir, 'model', 'weights.bin'));
       expect(Buffer.compare(await weights(out), await weights(reference))).toBe(0);
       // The outputs, the folder's marker, and nothing else: no staging, journal, lock or checkpoint.
-      expect((await readdir(out)).sort()).toEqual(
-        [
-          '.abl-audit-output.json',
-          'clean',
-          'model',
-          'quarantine',
-          'report.html',
-          'report.json',
-          'review',
-          'scores.parquet',
-        ].sort(),
-      );
+      expect((await readdir(out)).sort()).toEqual([...COMPLETED_AUDIT_FOLDER]);
     },
     600_000,
   );

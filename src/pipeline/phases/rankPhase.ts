@@ -1,11 +1,8 @@
-import { type Detection, detectPoison, ROW_CALLS } from '../../abl/detectPoison.js';
+import { detectPoison, ROW_CALLS, TAIL_SHARE } from '../../abl/detectPoison.js';
 import { DEFAULT_MIN_STANDOUT, scoreRows } from '../../abl/scoreRows.js';
-import { type SuspectedTarget, suspectedTarget } from '../../abl/suspectedTarget.js';
+import { suspectedTarget, targetShare } from '../../abl/suspectedTarget.js';
 import type { AuditPhase } from '../auditPhase.js';
 import type { IsolationRecord, RankingRecord } from '../auditRecords.js';
-
-/** The tail a class's gap is measured over, and the `target-class` score's budget: 1% of the rows. */
-const TAIL_SHARE = 0.01;
 
 /**
  * Rank: scores every row from its loss trajectory, judges every class ({@link detectPoison}) and
@@ -23,8 +20,7 @@ export const rankPhase: AuditPhase<IsolationRecord, RankingRecord> = {
     const budget = Math.min(n, Math.max(1, Math.round((iso.ratio ?? TAIL_SHARE) * n)));
     const minStandout = DEFAULT_MIN_STANDOUT;
     const scores = scoreRows(trajectories, { method: iso.score, isolate: budget, minStandout });
-    const classes = new Set(labels).size;
-    const detection = detectPoison(labels, scores.score, { tail: Math.ceil((TAIL_SHARE * n) / classes) });
+    const detection = detectPoison(labels, scores.score);
     if (iso.ratio !== null) {
       const calls = Uint8Array.from(scores.rank, (r) =>
         r < budget ? ROW_CALLS.quarantine : ROW_CALLS.clean,
@@ -59,24 +55,10 @@ export const rankPhase: AuditPhase<IsolationRecord, RankingRecord> = {
       calls: detection.calls,
       detection,
       split: 'adaptive',
-      suspect: flaggedTarget(labels, detection, isolatedRows),
+      // The strongest flagged class, with its share of the quarantine.
+      suspect:
+        detection.flagged[0] === undefined ? null : targetShare(labels, isolatedRows, detection.flagged[0]),
       minStandout,
     };
   },
 };
-
-/** The strongest flagged class as the suspected target, with its share of the quarantine. */
-function flaggedTarget(
-  labels: Int32Array,
-  detection: Detection,
-  isolatedRows: Int32Array,
-): SuspectedTarget | null {
-  const label = detection.flagged[0];
-  if (label === undefined) return null;
-  let inClass = 0;
-  for (const row of isolatedRows) if (labels[row] === label) inClass++;
-  let classRows = 0;
-  for (const l of labels) if (l === label) classRows++;
-  const share = isolatedRows.length > 0 ? inClass / isolatedRows.length : 0;
-  return { label, share, lift: share / (classRows / labels.length) };
-}
