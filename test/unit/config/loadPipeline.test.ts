@@ -274,6 +274,15 @@ describe('loadPipeline: invalid files', () => {
     expect(err.message).toContain('foo');
   });
 
+  it('takes gates.fail_if_poison_found as a boolean only, naming the key otherwise', async () => {
+    const ok = await loadPipeline(await pipelineFile(`${MINIMAL}gates:\n  fail_if_poison_found: false\n`));
+    expect(ok.config.gates.failIfPoisonFound).toBe(false);
+    for (const bad of ['"yes"', '1', 'maybe']) {
+      const err = await configError(`${MINIMAL}gates:\n  fail_if_poison_found: ${bad}\n`);
+      expect(err.message).toContain('.gates.fail_if_poison_found');
+    }
+  });
+
   it('takes threads: auto or a whole number from 1 to 64, naming the key otherwise', async () => {
     expect((await loadPipeline(await pipelineFile(`${MINIMAL}threads: auto\n`))).config.threads).toBe('auto');
     for (const bad of ['0', '65', '1.5', 'many', '"2"']) {
