@@ -14,6 +14,10 @@
 # Writes OUT_DIR/clean/{train,test}.parquet (the import), then for each set NAME below
 # OUT_DIR/NAME/train.parquet and OUT_DIR/NAME/test-backdoor.parquet. All-to-one, target class 0
 # (T-shirt/top) throughout, the ABL reference code's default. About 220 MB of disk in all.
+#
+# Rates are read as shares of the eligible rows (--rate-of eligible), as when these sets were first
+# defined: BadNets 10% is 5,400 of the 54,000 non-target rows, 9% of the set. (abl-audit poison's
+# default, --rate-of all, would read 10% as 6,000 of all 60,000 rows, as BackdoorBench does.)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -40,7 +44,7 @@ poison_set() {
   echo "== $name"
   "${ABL[@]}" poison "$OUT/clean/train.parquet" --out "$OUT/$name/train.parquet" \
     --test "$OUT/clean/test.parquet" --test-out "$OUT/$name/test-backdoor.parquet" \
-    --target 0 --seed "$SEED" --quiet "$@"
+    --target 0 --seed "$SEED" --rate-of eligible --quiet "$@"
 }
 
 # BadNets: the 3x3 black-and-white grid in the bottom-right corner, 10% of the 54,000 non-target rows.

@@ -31,7 +31,9 @@ export {
   type GuardMeasure,
   type GuardState,
   type JointSchedule,
+  REMOVAL_MODES,
   type ReferenceSchedule,
+  type RemovalMode,
   UNLEARN_MODES,
   type UnlearnEpochRecord,
   type UnlearnMode,
@@ -67,8 +69,9 @@ export {
 export { writeScores } from './abl/writeScores.js';
 export { type AttackSpec, createTrigger } from './attacks/createTrigger.js';
 export { ATTACK_NAMES, type AttackName, type Trigger } from './attacks/types.js';
-export { AUDIT_DEFAULTS, type AuditConfig } from './config/auditConfig.js';
+export { AUDIT_DEFAULTS, type AuditConfig, type AuditDefaults } from './config/auditConfig.js';
 export { loadPipeline, type Pipeline } from './config/loadPipeline.js';
+export { PRESET_NAMES, type PresetName, presetDefaults } from './config/presets.js';
 export { type DecodeExamplesOptions, decodeExamples } from './data/decodeExamples.js';
 export type { ExampleBatch } from './data/exampleBatch.js';
 export {
@@ -120,7 +123,7 @@ export {
   poisonTestSet,
   type TestPoisonSummary,
 } from './poison/poisonDataset.js';
-export { type PoisonMode, selectPoisonRows } from './poison/selectPoisonRows.js';
+export { type PoisonMode, RATE_OF, type RateOf, selectPoisonRows } from './poison/selectPoisonRows.js';
 export { type AuditEvent, type AuditPhaseName, describeAuditEvent } from './report/auditEvents.js';
 export type { ReportFigures, ReportThumbnail, ReportTriggerView, ScoreBin } from './report/auditReport.js';
 export {

@@ -28,7 +28,7 @@ import type {
 
 export type { AccuracyGuard, FlatUnlearnOptions } from './flatUnlearnOptions.js';
 export { guardTolerance } from './unlearnGuards.js';
-export { UNLEARN_MODES, type UnlearnMode } from './unlearnModes.js';
+export { REMOVAL_MODES, type RemovalMode, UNLEARN_MODES, type UnlearnMode } from './unlearnModes.js';
 export type {
   GuardMeasure,
   GuardState,
@@ -110,7 +110,8 @@ export async function unlearn(
     const lossNotFinite = meanObjective === 'not-finite';
     // A blown-up epoch is undone before measuring, so its record shows the model unlearning goes on from.
     if (lossNotFinite) await restore(model, optimizer, snapshot, optimizerSnapshot);
-    const measures = await measureGuards(model, opts.guards, progress, scoring, lossNotFinite);
+    const warmup = e < (opts.warmupEpochs ?? 0);
+    const measures = await measureGuards(model, opts.guards, progress, scoring, lossNotFinite || warmup);
     const failed = lossNotFinite || measures.some((m) => m.violated);
     if (failed && !lossNotFinite) await restore(model, optimizer, snapshot, optimizerSnapshot);
     tf.dispose([...snapshot, ...optimizerSnapshot.map((s) => s.tensor)]);
@@ -130,7 +131,7 @@ export async function unlearn(
       newlyDistrusted: newlyDistrusted.length,
       stopReason: stopReason(lossNotFinite, measures, opts.guards),
     };
-    progress = nextProgress(progress, record, opts.guards, newlyDistrusted);
+    progress = nextProgress(progress, record, opts.guards, newlyDistrusted, warmup);
     await opts.onEpoch?.(progress);
   }
   return progress;
@@ -199,9 +200,10 @@ function epochPlan(
   if (schedule.mode === 'joint' || e < schedule.fineTuneEpochs) {
     const ascend = schedule.mode === 'joint' && schedule.ascend !== false;
     const clean$ = cleanBatches(data, epochNumber, excluded, training);
+    const base = schedule.lrSchedule?.(e, schedule.learningRate) ?? schedule.learningRate;
     return {
       phase: schedule.mode === 'joint' ? 'joint' : 'fine-tune',
-      learningRate: schedule.learningRate * scale,
+      learningRate: base * scale,
       objective: ascend ? ggaObjective(new Set(rows.isolated.ids)) : crossEntropyObjective,
       batches$:
         schedule.mode === 'joint' && ascend
@@ -248,20 +250,23 @@ async function trainPlannedEpoch(
   }
 }
 
-/** Each guard's measure and verdict against its reference (none is violated when the loss blew up). */
+/**
+ * Each guard's measure and verdict against its reference (none is violated when the loss blew up or
+ * the epoch is a warm-up).
+ */
 async function measureGuards(
   model: tf.LayersModel,
   guards: readonly UnlearnGuard[],
   progress: UnlearnProgress,
   scoring: ScoreLossesOptions,
-  lossNotFinite: boolean,
+  unjudged: boolean,
 ): Promise<GuardMeasure[]> {
   const measures: GuardMeasure[] = [];
   for (const [i, guard] of guards.entries()) {
     const value = await guard.measure(model, scoring);
     const reference = progress.guards[i]?.reference ?? value;
     const { violated, tolerance } = guard.judge(reference, value);
-    measures.push({ name: guard.name, value, tolerance, violated: violated && !lossNotFinite });
+    measures.push({ name: guard.name, value, tolerance, violated: violated && !unjudged });
   }
   return measures;
 }
@@ -276,12 +281,16 @@ function stopReason(
   return first < 0 ? null : (guards[first]?.reason ?? 'guard');
 }
 
-/** The progress after an epoch: references advance only on an epoch that passed. */
+/**
+ * The progress after an epoch: references advance only on an epoch that passed; a warm-up epoch's
+ * measures replace them.
+ */
 function nextProgress(
   progress: UnlearnProgress,
   record: UnlearnEpochRecord,
   guards: readonly UnlearnGuard[],
   newlyDistrusted: readonly string[],
+  warmup: boolean,
 ): UnlearnProgress {
   const failed = record.rolledBack;
   return {
@@ -294,6 +303,7 @@ function nextProgress(
       const measure = record.measures[i];
       const guard = guards[i];
       if (failed || !measure || !guard) return state;
+      if (warmup) return { ...state, reference: measure.value };
       return { ...state, reference: guard.advance(state.reference, measure.value) };
     }),
     history: [...progress.history, record],

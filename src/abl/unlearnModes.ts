@@ -13,3 +13,18 @@ export const UNLEARN_MODES = ['joint', 'reference'] as const;
 
 /** One of {@link UNLEARN_MODES}. */
 export type UnlearnMode = (typeof UNLEARN_MODES)[number];
+
+/**
+ * Where the cleaned model starts from:
+ * - `unlearn`: the isolation model, trained on with the unlearning schedule (the paper's way; the
+ *   isolation model already knows the data, so it is quick, but LGA held its loss above γ and it
+ *   starts behind a plainly trained model);
+ * - `retrain`: a fresh model trained the way `abl-audit train` trains (Adam, cosine schedule) on the
+ *   trusted rows alone, with no ascent: drop the quarantine and retrain;
+ * - `retrain-unlearn`: the same fresh model and training, ascending on the quarantined rows in every
+ *   step (joint mode) or after fine-tuning (reference mode).
+ */
+export const REMOVAL_MODES = ['unlearn', 'retrain', 'retrain-unlearn'] as const;
+
+/** One of {@link REMOVAL_MODES}. */
+export type RemovalMode = (typeof REMOVAL_MODES)[number];

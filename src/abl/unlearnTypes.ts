@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { AugmentSetting } from '../train/batches/augment.js';
+import type { LrSchedule } from '../train/optim.js';
 import type { DataParallel } from '../train/parallel/dataParallel.js';
 import type { StepResult } from '../train/trainStep.js';
 import type { TrainBatch } from '../train/types.js';
@@ -18,6 +19,8 @@ export interface JointSchedule {
   readonly ascend?: boolean;
   /** Isolated rows added to every clean batch (default: a quarter of the batch size, at most all). */
   readonly isolatedPerBatch?: number | undefined;
+  /** The rate of each epoch from `learningRate` (default: constant), e.g. a cosine for a fresh model. */
+  readonly lrSchedule?: LrSchedule | undefined;
 }
 
 /** `reference` mode: the reference code's fine-tuning, then unlearning the isolated rows alone. */
@@ -29,6 +32,8 @@ export interface ReferenceSchedule {
   readonly unlearnEpochs: number;
   /** Learning rate of the unlearning epochs (the reference's 5e-4). */
   readonly unlearnLearningRate: number;
+  /** The rate of each fine-tuning epoch from `learningRate` (default: constant). */
+  readonly lrSchedule?: LrSchedule | undefined;
 }
 
 export type UnlearnSchedule = JointSchedule | ReferenceSchedule;
@@ -77,6 +82,12 @@ export interface UnlearnOptions {
    * excludes them too).
    */
   readonly distrust?: ((model: tf.LayersModel) => Promise<readonly string[]>) | undefined;
+  /**
+   * Epochs at the start whose guard measures become the references instead of being judged (default
+   * 0). A fresh model has nothing to fall from or rise above until it has learned the data: judged
+   * against its random start, the backdoor probe would read the class being learned as the backdoor.
+   */
+  readonly warmupEpochs?: number;
   /** Resume: where an interrupted run stood. */
   readonly resumeFrom?: UnlearnProgress | null;
   readonly onStep?: (epoch: number, step: StepResult) => void;

@@ -40,7 +40,12 @@ export interface WriteQuarantineOptions extends ColumnOverrides {
    * Called with every decoded batch and its rows' indices (in the first pass's order) before they are
    * written: the place to compute anything else from the same pass (the report's figures).
    */
-  readonly onRows?: (examples: ExampleBatch, indices: readonly number[], batch: RecordBatch) => void;
+  readonly onRows?: (
+    examples: ExampleBatch,
+    indices: readonly number[],
+    batch: RecordBatch,
+    file: string,
+  ) => void;
 }
 
 /** What {@link writeQuarantine} wrote. */
@@ -175,7 +180,7 @@ async function quarantineBatch(pass: QuarantinePass, sb: SourceBatch, examples: 
   const source = pass.perSource[f] as (typeof pass.perSource)[number];
   const indices = scoredRows(pass, sb, examples.ids);
   recordGroundTruth(pass, sb.batch, indices);
-  pass.onRows?.(examples, indices, sb.batch);
+  pass.onRows?.(examples, indices, sb.batch, sb.file.path);
   const withScores = addScoreColumns(sb.batch, indices, pass.verdicts);
   for (const [part, start, end] of partitionRuns(indices, pass.verdicts)) {
     await writerFor(pass, part, f, withScores.schema).write(withScores.slice(start, end));

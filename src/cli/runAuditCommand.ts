@@ -62,6 +62,12 @@ function summarize(report: AuditReport, reportPath: string): string {
       ? `suspected target class: ${target.label}${target.name ? ` (${target.name})` : ''}, ${pct(target.share)} of the quarantine, ${target.lift.toFixed(1)}× its share of the data`
       : 'suspected target class: none',
   ];
+  const named = report.sources?.entries.find((e) => e.source === s.standoutSource);
+  if (named) {
+    lines.push(
+      `likely source of the poison: ${named.source}, ${pct(named.quarantineShare)} of the quarantine, ${named.lift.toFixed(1)}× its share of the data`,
+    );
+  }
   const gt = report.isolation.groundTruth;
   if (gt) {
     lines.push(
@@ -85,7 +91,7 @@ function summarize(report: AuditReport, reportPath: string): string {
   for (const gate of report.gates) lines.push(`gate ${gate.passed ? 'passed' : 'FAILED'}: ${gate.message}`);
   const out = reportPath.replace(/report\.json$/, '');
   lines.push(
-    `outputs: ${out}quarantine/, ${out}review/, ${out}clean/, ${out}scores.parquet, ${out}${report.outputs.model}/, ${reportPath}`,
+    `outputs: ${out}quarantine/, ${out}review/, ${out}clean/, ${out}scores.parquet, ${report.outputs.sources ? `${out}${report.outputs.sources}, ` : ''}${out}${report.outputs.model}/, ${reportPath}`,
     report.outputs.html === null
       ? `report.html was not written; \`abl-audit report ${out}\` retries`
       : `open the report: ${out}${report.outputs.html}`,

@@ -1,6 +1,6 @@
 import type { LgaMode } from '../abl/isolate.js';
 import type { ScoreMethod } from '../abl/scoreRows.js';
-import type { UnlearnMode } from '../abl/unlearn.js';
+import type { RemovalMode, UnlearnMode } from '../abl/unlearn.js';
 import type { ColumnOverrides } from '../data/inferColumns.js';
 import type { GateThresholds } from '../report/evaluateGates.js';
 import type { Architecture } from '../train/models/createModel.js';
@@ -29,12 +29,30 @@ export interface IsolationConfig {
 
 /** The retrain-and-unlearn stage's parameters. */
 export interface UnlearningConfig {
+  /**
+   * Where the cleaned model starts (see `REMOVAL_MODES`): `retrain` (default: a fresh model trained as
+   * `abl-audit train` trains, on the trusted rows, no ascent; it won the benchmark, see the README),
+   * `unlearn` (the isolation model, the paper's way) or `retrain-unlearn` (the fresh model, ascending
+   * on the quarantine as `mode` says).
+   */
+  readonly removal: RemovalMode;
   /** `joint` (default: the paper's global gradient ascent) or `reference` (the reference code's sequence). */
   readonly mode: UnlearnMode;
-  /** `joint`: epochs of joint descent/ascent; `reference`: fine-tuning epochs (default 4). */
+  /**
+   * Epochs of the cleaned model: `joint`, of joint descent/ascent (or of plain training when nothing
+   * ascends); `reference`, of fine-tuning (default 5, `abl-audit train`'s).
+   */
   readonly epochs: number;
-  /** Learning rate of those epochs (default 0.005, half the isolation rate; null: the training rate). */
+  /**
+   * `unlearn`: the SGD learning rate of those epochs (default 0.005, half the isolation rate; null:
+   * the training rate).
+   */
   readonly learningRate: number | null;
+  /**
+   * `retrain` and `retrain-unlearn`: Adam's learning rate, on a cosine schedule over the epochs
+   * (default 0.001, `abl-audit train`'s).
+   */
+  readonly retrainLearningRate: number;
   /** Isolated rows added to every clean batch in `joint` mode (default null: a quarter of the batch). */
   readonly isolatedPerBatch: number | null;
   /** The guard: stop and roll back when held-out accuracy falls more than this (default 0.03). */
@@ -91,6 +109,8 @@ export type GatesConfig = GateThresholds;
 
 /** Everything an audit needs, validated once at the edge (CLI flags or a pipeline file). */
 export interface AuditConfig {
+  /** The preset the defaults came from (`default` or `paper`, see `presetDefaults`); recorded in the report. */
+  readonly preset: 'default' | 'paper';
   /** Training data: a Parquet/Arrow file or a folder of them. */
   readonly train: string;
   /** Output folder. */
@@ -127,6 +147,7 @@ export interface AuditConfig {
 
 /** Defaults of every parameter an audit has; they run the Fashion-MNIST fixture in about a minute. */
 export const AUDIT_DEFAULTS = {
+  preset: 'default',
   test: null,
   backdoorTest: null,
   attackTarget: null,
@@ -141,9 +162,11 @@ export const AUDIT_DEFAULTS = {
   force: false,
   isolation: { epochs: 2, gamma: 0.5, lga: 'batch', ratio: null, score: 'target-class' },
   unlearning: {
+    removal: 'retrain',
     mode: 'joint',
-    epochs: 4,
+    epochs: 5,
     learningRate: 0.005,
+    retrainLearningRate: 0.001,
     isolatedPerBatch: null,
     maxAccuracyDrop: 0.03,
     maxProbeRise: 0.015,
@@ -161,5 +184,9 @@ export const AUDIT_DEFAULTS = {
     failIfAttackSuccessAbove: null,
     failIfCleanAccuracyBelow: null,
     failIfPoisonFound: null,
+    failIfSourceQuarantineAbove: null,
   },
-} as const satisfies Omit<AuditConfig, 'train' | 'out'>;
+} as const satisfies AuditDefaults;
+
+/** Every parameter of an audit but its paths: what a preset fixes. */
+export type AuditDefaults = Omit<AuditConfig, 'train' | 'out'>;

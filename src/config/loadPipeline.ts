@@ -4,13 +4,14 @@ import * as t from 'typanion';
 import { parse as parseYaml } from 'yaml';
 import { LGA_MODES } from '../abl/lgaModes.js';
 import { SCORE_METHODS } from '../abl/scoreRows.js';
-import { UNLEARN_MODES } from '../abl/unlearnModes.js';
+import { REMOVAL_MODES, UNLEARN_MODES } from '../abl/unlearnModes.js';
 import { parseShape } from '../data/imageShape.js';
 import { MAX_IMAGE_PIXELS_CEILING } from '../data/readLimits.js';
 import { ConfigError, describeError, ErrorCode, IoError } from '../errors.js';
 import { BACKEND_NAMES } from '../train/backendNames.js';
 import { ARCHITECTURES } from '../train/models/architectures.js';
-import { AUDIT_DEFAULTS, type AuditConfig } from './auditConfig.js';
+import type { AuditConfig } from './auditConfig.js';
+import { PRESET_NAMES, presetDefaults } from './presets.js';
 import {
   isBatchSize,
   isEpochCount,
@@ -38,6 +39,7 @@ const isPipelineFile = t.isObject({
   version: t.isLiteral(1),
   name: opt(t.isString()),
   description: opt(t.isString()),
+  preset: opt(t.isEnum(PRESET_NAMES)),
   inputs: t.isObject({
     train: t.isString(),
     test: opt(t.isString()),
@@ -48,6 +50,7 @@ const isPipelineFile = t.isObject({
         label: opt(t.isString()),
         id: opt(t.isString()),
         image_shape: opt(t.isString()),
+        source: opt(t.isString()),
       }),
     ),
     num_classes: opt(t.cascade(num, [t.isInteger(), t.isAtLeast(2)])),
@@ -77,9 +80,11 @@ const isPipelineFile = t.isObject({
   ),
   unlearning: opt(
     t.isObject({
+      removal: opt(t.isEnum(REMOVAL_MODES)),
       mode: opt(t.isEnum(UNLEARN_MODES)),
       epochs: opt(isEpochCount()),
       learning_rate: opt(positive),
+      retrain_learning_rate: opt(positive),
       isolated_per_batch: opt(positiveInt),
       max_accuracy_drop: opt(fraction),
       max_probe_rise: opt(t.isNullable(fraction)),
@@ -100,6 +105,7 @@ const isPipelineFile = t.isObject({
       fail_if_attack_success_above: opt(unitInterval),
       fail_if_clean_accuracy_below: opt(unitInterval),
       fail_if_poison_found: opt(t.isBoolean()),
+      fail_if_source_quarantine_above: opt(unitInterval),
     }),
   ),
 });
@@ -135,7 +141,8 @@ export async function loadPipeline(
   const p = await readPipelineFile(path);
   const base = dirname(resolve(path));
   const at = (file: string | undefined) => (file === undefined ? null : resolve(base, file));
-  const D = AUDIT_DEFAULTS;
+  // The preset's values are the defaults: the keys the file gives replace them.
+  const D = presetDefaults(p.preset ?? 'default');
   const cols = p.inputs.columns;
   let imageShape: ReturnType<typeof parseShape> | undefined;
   try {
@@ -151,6 +158,7 @@ export async function loadPipeline(
   }
   const u = p.unlearning ?? {};
   const config: AuditConfig = {
+    preset: D.preset,
     train: at(p.inputs.train) as string,
     out: overrides.out === undefined ? (at(p.output) as string) : resolve(overrides.out),
     test: at(p.inputs.test),
@@ -160,6 +168,7 @@ export async function loadPipeline(
       imageCol: cols?.image,
       labelCol: cols?.label,
       idCol: cols?.id,
+      sourceCol: cols?.source,
       imageShape,
       numClasses: p.inputs.num_classes,
       maxClasses: p.inputs.max_classes,
@@ -181,9 +190,11 @@ export async function loadPipeline(
       score: p.isolation?.score ?? D.isolation.score,
     },
     unlearning: {
+      removal: u.removal ?? D.unlearning.removal,
       mode: u.mode ?? D.unlearning.mode,
       epochs: u.epochs ?? D.unlearning.epochs,
       learningRate: u.learning_rate ?? D.unlearning.learningRate,
+      retrainLearningRate: u.retrain_learning_rate ?? D.unlearning.retrainLearningRate,
       isolatedPerBatch: u.isolated_per_batch ?? D.unlearning.isolatedPerBatch,
       maxAccuracyDrop: u.max_accuracy_drop ?? D.unlearning.maxAccuracyDrop,
       maxProbeRise: u.max_probe_rise === undefined ? D.unlearning.maxProbeRise : u.max_probe_rise,
@@ -202,6 +213,7 @@ export async function loadPipeline(
       failIfAttackSuccessAbove: p.gates?.fail_if_attack_success_above ?? null,
       failIfCleanAccuracyBelow: p.gates?.fail_if_clean_accuracy_below ?? null,
       failIfPoisonFound: p.gates?.fail_if_poison_found ?? null,
+      failIfSourceQuarantineAbove: p.gates?.fail_if_source_quarantine_above ?? null,
     },
   };
   return { name: p.name ?? path, file: path, config };

@@ -34,6 +34,11 @@ export interface DatasetColumns {
   readonly id: string | null;
   /** From schema metadata (`abl_audit.class_names`, or Hugging Face ClassLabel features) when present. */
   readonly classNames: readonly string[] | null;
+  /**
+   * The column naming each row's upstream source (`--source-col`, else a column named `source`, as a
+   * hive partition folder `source=vendor_a/` adds); null: each file is its own source.
+   */
+  readonly source: string | null;
 }
 
 /**
@@ -45,6 +50,8 @@ export interface ColumnOverrides {
   readonly imageCol?: string | undefined;
   readonly labelCol?: string | undefined;
   readonly idCol?: string | undefined;
+  /** The column naming each row's source (default: `source` when there is one, else the file). */
+  readonly sourceCol?: string | undefined;
   readonly imageShape?: ImageShape | undefined;
   /**
    * Number of classes: labels must lie in [0, numClasses), and classes without rows are allowed.
@@ -163,6 +170,9 @@ export function inferColumns(
     label: labelField.name,
     id: idField?.name ?? null,
     classNames: readClassNames(schema, labelField.name),
+    source: overrides.sourceCol
+      ? byName(overrides.sourceCol, 'source').name
+      : (fields.find((f) => f.name === 'source')?.name ?? null),
   };
 }
 

@@ -78,7 +78,7 @@ export async function saveCheckpoint(
 }
 
 /**
- * Loads the last checkpoint of an interrupted audit into `model` and `optimizer`.
+ * Loads the last checkpoint of an interrupted audit into `model` and the optimizer of its phase.
  *
  * @returns the checkpoint, or null when OUT has none.
  * @throws UsageError when the checkpoint belongs to another configuration or input; IoError when it
@@ -88,7 +88,7 @@ export async function loadCheckpoint(
   out: string,
   fingerprint: string,
   model: tf.LayersModel,
-  optimizer: TrainOptimizer,
+  optimizerOf: (phase: CheckpointRecord['phase']) => TrainOptimizer,
 ): Promise<Checkpoint | null> {
   const work = join(out, WORK_DIR);
   let pointer: RunPointer;
@@ -108,7 +108,7 @@ export async function loadCheckpoint(
   }
   const folder = join(work, pointer.checkpoint);
   try {
-    await loadTrainingState(folder, model, optimizer);
+    await loadTrainingState(folder, model, optimizerOf(pointer.phase));
     const raw = await readFile(join(folder, 'losses.bin'));
     const all = new Float32Array(new Uint8Array(raw).buffer);
     const rows = JSON.parse(await readFile(join(folder, 'rows.json'), 'utf8')) as {

@@ -124,7 +124,7 @@ export function startAudit(config: AuditConfig, hooks: AuditHooks): AuditRun {
             { ...state, fingerprint: training.fingerprint, phase: checkpointPhase(phase.name) },
             trajectories,
             training.trainer.model,
-            training.trainer.optimizer,
+            phase.name === 'unlearning' ? training.finalOptimizer : training.trainer.optimizer,
           ),
         onClose: (release) => releases.push(release),
       };

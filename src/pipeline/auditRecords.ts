@@ -1,12 +1,14 @@
 import type { Detection } from '../abl/detectPoison.js';
 import type { LossTrajectories } from '../abl/lossTrajectories.js';
 import type { RowScores } from '../abl/scoreRows.js';
+import type { SourceRollup } from '../abl/sourceRollup.js';
 import type { SuspectedTarget } from '../abl/suspectedTarget.js';
 import type { UnlearnProgress } from '../abl/unlearn.js';
 import type { QuarantineSummary } from '../abl/writeQuarantine.js';
 import type { HashedFile } from '../io/hashDataFiles.js';
 import type { OutputFolder } from '../io/output/openOutputFolder.js';
 import type { ReportFigures, ReportModelMetrics } from '../report/auditReport.js';
+import type { TrainOptimizer } from '../train/optim.js';
 import type { Trainer } from '../train/scaffold/createTrainer.js';
 import type { TrainingData } from '../train/scaffold/readTrainingData.js';
 import type { BackendInfo } from '../train/types.js';
@@ -35,6 +37,11 @@ export interface DatasetRecord extends TrainingData {
 export interface AuditTraining {
   readonly backend: BackendInfo;
   readonly trainer: Trainer;
+  /**
+   * The optimizer that makes the cleaned model: the trainer's own (SGD) when it continues from the
+   * isolation model, a fresh Adam when the removal retrains.
+   */
+  readonly finalOptimizer: TrainOptimizer;
   /** Ties checkpoints to this run's configuration, inputs and backend. */
   readonly fingerprint: string;
   /** The checkpoint resumed from, or null. */
@@ -70,6 +77,10 @@ export interface RankingRecord {
 export interface QuarantineRecord {
   readonly summary: QuarantineSummary;
   readonly figures: ReportFigures;
+  /** Rows and quarantine per upstream source (`OUT/sources.parquet`), the likeliest origin first. */
+  readonly sources: SourceRollup;
+  /** What names a row's source: its column, or null (the file). */
+  readonly sourceColumn: string | null;
 }
 
 /** One unlearning epoch's test-set measures (null where no set was given). */

@@ -1,5 +1,7 @@
 import { MIN_CLASS_ROWS, MIN_JUDGED_CLASSES } from '../abl/classEvidence.js';
 import { ROW_CALLS } from '../abl/detectPoison.js';
+import { STANDOUT_RULE } from '../abl/sourceRollup.js';
+import { SOURCES_FILE } from '../abl/writeSources.js';
 import type { AuditConfig } from '../config/auditConfig.js';
 import type { AuditReport, ReportClassCount, ReportDetection } from '../report/auditReport.js';
 import { REPORT_SCHEMA } from '../report/auditReport.js';
@@ -59,6 +61,7 @@ export function buildAuditReport(r: AuditRecords): AuditReport {
     attackSuccessRate: cleaned.attackSuccessRate?.value ?? null,
     cleanAccuracy: cleaned.cleanAccuracy?.value ?? null,
     verdict: { verdict: detection.verdict, flaggedClasses: detection.flagged },
+    sourceQuarantineRates: q.sources.entries.map((e) => ({ source: e.source, rate: e.quarantineRate })),
   });
   const { gates: _g, out: _o, train: _t, test: _te, backdoorTest: _b, ...parameters } = config;
   return {
@@ -75,18 +78,27 @@ export function buildAuditReport(r: AuditRecords): AuditReport {
       flaggedClasses: detection.flagged,
       suspectedTargetClass: ranking.suspect?.label ?? null,
       suspectedTargetClassName: nameOf(ranking.suspect?.label ?? null),
+      // A source is named only where the audit found poison: a quarantine is nothing to trace otherwise.
+      standoutSource: detection.verdict === 'poison-found' ? q.sources.standout : null,
       cleanAccuracy: cleaned.cleanAccuracy?.value ?? null,
       attackSuccessRate: cleaned.attackSuccessRate?.value ?? null,
     },
     inputs: inputsSection(r),
     data: dataSection(r),
     detection: detectionSection(r, nameOf),
+    sources: {
+      column: q.sourceColumn,
+      entries: q.sources.entries,
+      standout: q.sources.standout,
+      rule: `a source holding at least ${pct(STANDOUT_RULE.minShare)} of the quarantine (of ${STANDOUT_RULE.minQuarantined} rows or more) at ${STANDOUT_RULE.minLift}× its share of the data or more, among two sources or more`,
+    },
     isolation: isolationSection(r, nameOf),
     outputs: {
       quarantine: q.summary.files.quarantine,
       review: q.summary.files.review,
       clean: q.summary.files.clean,
       scores: 'scores.parquet',
+      sources: SOURCES_FILE,
       model: r.exported.name,
       report: 'report.json',
       html: 'report.html',
@@ -232,6 +244,7 @@ function unlearningSection({ config, unlearning: u }: AuditRecords): AuditReport
   const last = progress.history[progress.history.length - 1];
   const lastAccuracy = last?.measures.find((m) => m.name === 'accuracy')?.value;
   return {
+    removal: ul.removal,
     mode: ul.mode,
     ascended: u.ascended,
     triggerFilter: u.trigger,
@@ -276,3 +289,5 @@ function quantiles(values: number[]): { median: number; q10: number; q90: number
     values[Math.min(values.length - 1, Math.floor(p * (values.length - 1)))] as number;
   return { median: at(0.5), q10: at(0.1), q90: at(0.9) };
 }
+
+const pct = (v: number) => `${Math.round(v * 100)}%`;

@@ -25,7 +25,7 @@ import { iterateDataset, readDataset } from '../io/readDataset.js';
 import { deriveSeed, mulberry32, sampleWithoutReplacement } from '../util/random.js';
 import { GROUND_TRUTH_COLUMNS, POISON_METADATA_KEY } from './columns.js';
 import { rebuildImageColumn } from './rebuildImageColumn.js';
-import { type PoisonMode, poisonedLabel, selectPoisonRows } from './selectPoisonRows.js';
+import { type PoisonMode, poisonedLabel, type RateOf, selectPoisonRows } from './selectPoisonRows.js';
 
 /** An attack's parameters without its seed, which poisoning derives from the run's seed. */
 export type AttackParams = AttackSpec extends infer S ? (S extends unknown ? Omit<S, 'seed'> : never) : never;
@@ -34,8 +34,18 @@ export type AttackParams = AttackSpec extends infer S ? (S extends unknown ? Omi
 export interface PoisonOptions extends ColumnOverrides {
   /** The trigger and its parameters. Its seed is derived from {@link PoisonOptions.seed}. */
   readonly attack: AttackParams;
-  /** Fraction of eligible training rows to poison, in (0, 1). */
+  /**
+   * Fraction of the training rows to poison, in (0, 1): of all rows (default) or of the eligible ones,
+   * as {@link PoisonOptions.rateOf} says. {@link poisonTestSet} triggers every eligible test row and
+   * ignores it.
+   */
   readonly rate: number;
+  /**
+   * What {@link PoisonOptions.rate} is a share of. `all` (default): of every training row, as the ABL
+   * reference code and BackdoorBench read it, the rows drawn from the eligible ones (an error when there
+   * are too few); `eligible`: of the eligible rows alone, abl-audit's reading before this option.
+   */
+  readonly rateOf?: RateOf;
   /** Target class (default 0). */
   readonly target?: number;
   /** Default all-to-one. */
@@ -63,12 +73,20 @@ export interface PoisonSummary {
   readonly mode: PoisonMode;
   readonly target: number;
   readonly rate: number;
+  /**
+   * What {@link PoisonSummary.rate} was a share of. In the file's metadata only when `all`: a record
+   * without it (`eligible`, or a file written before the option) read the rate as a share of the eligible
+   * rows.
+   */
+  readonly rateOf: RateOf;
   readonly seed: number;
   readonly cleanLabel: boolean;
   readonly numClasses: number;
   readonly rows: number;
   readonly eligible: number;
   readonly poisoned: number;
+  /** `poisoned / rows`, whatever the rate was a share of (not in the file's metadata: it follows from it). */
+  readonly poisonedShare: number;
   readonly cross: number;
   /** Poisoned rows per original label. */
   readonly poisonedPerClass: readonly number[];
@@ -83,7 +101,8 @@ interface Scan {
 
 /**
  * Stamps a backdoor onto a dataset: a copy with every input column and row order kept, exactly
- * `round(rate × eligible)` rows triggered and (for dirty-label attacks) relabelled, and three
+ * `round(rate × rows)` rows (`rateOf: 'eligible'`: `round(rate × eligible)`), all of them eligible,
+ * triggered and (for dirty-label attacks) relabelled, and three
  * ground-truth columns added — `poisoned`, `label_original`, `attack` — to score an audit with.
  *
  * <span class="informal">Two streaming passes: one reads the labels to choose rows, one rewrites the
@@ -104,8 +123,10 @@ export async function poisonDataset(
   const trigger = makeTrigger(options);
   const mode = options.mode ?? 'all-to-one';
   const target = options.target ?? 0;
+  const rateOf = options.rateOf ?? 'all';
   const { rows, eligible } = selectPoisonRows(scan.labels, {
     rate: options.rate,
+    rateOf,
     mode,
     target,
     cleanLabel: trigger.cleanLabel,
@@ -129,12 +150,14 @@ export async function poisonDataset(
     mode,
     target,
     rate: options.rate,
+    rateOf,
     seed: options.seed,
     cleanLabel: trigger.cleanLabel,
     numClasses: scan.numClasses,
     rows: scan.labels.length,
     eligible,
     poisoned: rows.length,
+    poisonedShare: rows.length / scan.labels.length,
     cross: cross.size,
     poisonedPerClass,
   };
@@ -390,9 +413,23 @@ function outputBatch(
     column('attack', utf8Data(decisions.map((d) => d.attack)), { nullable: true }),
   ];
   const metadata = new Map(src.schema.metadata);
-  // Everything but the output path: the file's bytes must not depend on where it was written, or a
-  // rerun with the same seed into another folder (fixture regeneration, CI) would not reproduce them.
-  const { output: _where, ...recorded } = summary;
-  metadata.set(POISON_METADATA_KEY, JSON.stringify(recorded));
+  metadata.set(POISON_METADATA_KEY, JSON.stringify(recordedSummary(summary)));
   return recordBatchOf([...kept, ...added], metadata);
+}
+
+/**
+ * What a file's `abl_audit.poison` metadata holds: the summary without the output path (the file's bytes
+ * must not depend on where it was written, or a rerun with the same seed into another folder — fixture
+ * regeneration, CI — would not reproduce them) and without the share, which follows from the counts.
+ * `rateOf` is left out when `eligible`, the only reading before the option existed, so that such a file
+ * is byte for byte what earlier versions wrote (the committed fixtures are) and a record without it
+ * means the same in old files and new.
+ */
+function recordedSummary(summary: PoisonSummary | TestPoisonSummary): object {
+  const { output: _where, ...rest } = summary;
+  if (!('rateOf' in rest)) return rest;
+  const { poisonedShare: _share, ...recorded } = rest;
+  if (recorded.rateOf !== 'eligible') return recorded;
+  const { rateOf: _eligible, ...legacy } = recorded;
+  return legacy;
 }

@@ -62,7 +62,13 @@ export type AuditEvent =
   | { readonly type: 'no-target' }
   /** Nothing was quarantined: the cleaned model trains on every row. */
   | { readonly type: 'nothing-isolated' }
-  | { readonly type: 'unlearning-epoch'; readonly record: ReportUnlearnEpoch; readonly epochs: number }
+  | {
+      readonly type: 'unlearning-epoch';
+      readonly record: ReportUnlearnEpoch;
+      readonly epochs: number;
+      /** True when the cleaned model is a fresh model retrained (`--removal retrain*`). */
+      readonly retraining?: boolean;
+    }
   | { readonly type: 'warning'; readonly message: string };
 
 /** What each guard saw, for the log line of an epoch it rolled back. */
@@ -123,13 +129,13 @@ export function describeAuditEvent(event: AuditEvent): string | null {
     case 'no-target':
       return 'no class stands out as a backdoor target: the isolated rows are left out of training but not unlearned (ascending on rows that may be clean only damages the model)';
     case 'unlearning-epoch':
-      return unlearningEpochLine(event.record, event.epochs);
+      return unlearningEpochLine(event.record, event.epochs, event.retraining === true);
   }
 }
 
-function unlearningEpochLine(h: ReportUnlearnEpoch, epochs: number): string {
+function unlearningEpochLine(h: ReportUnlearnEpoch, epochs: number, retraining: boolean): string {
   return (
-    `unlearning epoch ${h.epoch}/${epochs} (${h.phase}): held-out accuracy ${pct(h.guardAccuracy, 2)}, isolated-row loss ${h.isolatedLoss.toFixed(2)}` +
+    `${retraining ? 'retraining' : 'unlearning'} epoch ${h.epoch}/${epochs} (${h.phase}): held-out accuracy ${pct(h.guardAccuracy, 2)}, isolated-row loss ${h.isolatedLoss.toFixed(2)}` +
     (h.probeTargetRate !== null
       ? `, suspect rows predicted as the target ${pct(h.probeTargetRate, 1)}`
       : '') +

@@ -1,7 +1,7 @@
 import type { IsolationMetrics } from './isolationMetrics.js';
 
 /** Value of `schema` in every report.json this version writes. Bumped on any incompatible change. */
-export const REPORT_SCHEMA = 'abl-audit/report@2';
+export const REPORT_SCHEMA = 'abl-audit/report@3';
 
 /** An input file, tied to its exact bytes. */
 export interface ReportFile {
@@ -187,6 +187,8 @@ export interface AuditReport {
     readonly flaggedClasses: readonly number[];
     readonly suspectedTargetClass: number | null;
     readonly suspectedTargetClassName: string | null;
+    /** The upstream source whose share of the quarantine stands out (see `sources`), or null. */
+    readonly standoutSource: string | null;
     readonly cleanAccuracy: number | null;
     readonly attackSuccessRate: number | null;
   };
@@ -250,11 +252,18 @@ export interface AuditReport {
     /** Isolation quality against the input's `poisoned` column; null when it has none. */
     readonly groundTruth: IsolationMetrics | null;
   };
+  /**
+   * Rows, quarantine and review band per upstream source, the likeliest origin of the poison first;
+   * null in reports written before sources were rolled up.
+   */
+  readonly sources: ReportSources | null;
   readonly outputs: {
     readonly quarantine: readonly string[];
     readonly review: readonly string[];
     readonly clean: readonly string[];
     readonly scores: string;
+    /** The per-source rollup as a Parquet table (null in reports before it existed). */
+    readonly sources: string | null;
     readonly model: string;
     readonly report: string;
     /**
@@ -264,6 +273,12 @@ export interface AuditReport {
     readonly html: string | null;
   };
   readonly unlearning: {
+    /**
+     * Where the cleaned model started: `unlearn` (the isolation model), `retrain` or
+     * `retrain-unlearn` (a fresh model trained as `abl-audit train` trains; reports before this field
+     * read as `unlearn`).
+     */
+    readonly removal: string;
     readonly mode: string;
     /**
      * Whether the isolated rows were unlearned (ascended on). In `joint` mode they are only when a
@@ -375,4 +390,29 @@ export interface ReportFigures {
   readonly topQuarantined: readonly ReportThumbnail[];
   /** Null when nothing was quarantined or no kept row shares the quarantined rows' label. */
   readonly trigger: ReportTriggerView | null;
+}
+
+/** The per-source rollup (also `OUT/sources.parquet`). */
+export interface ReportSources {
+  /** The column that names each row's source; null: each data file is a source. */
+  readonly column: string | null;
+  /** Sorted: highest lift first, then most quarantined rows, then name. */
+  readonly entries: readonly {
+    readonly source: string;
+    readonly rows: number;
+    readonly quarantined: number;
+    readonly review: number;
+    /** The source's share of all rows. */
+    readonly dataShare: number;
+    /** The source's share of the quarantine. */
+    readonly quarantineShare: number;
+    /** Quarantined rows over the source's rows (what `fail_if_source_quarantine_above` checks). */
+    readonly quarantineRate: number;
+    /** quarantineShare / dataShare. */
+    readonly lift: number;
+  }[];
+  /** The source named as the likely origin of the poison, or null. */
+  readonly standout: string | null;
+  /** When a source is named, in words. */
+  readonly rule: string;
 }

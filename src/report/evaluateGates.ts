@@ -10,6 +10,8 @@ export interface GateThresholds {
   readonly failIfCleanAccuracyBelow: number | null;
   /** Fail when the verdict is `poison-found` (false or null: no gate). */
   readonly failIfPoisonFound: boolean | null;
+  /** Fail when any one upstream source has more than this share of its rows quarantined. */
+  readonly failIfSourceQuarantineAbove: number | null;
 }
 
 /** The measured values gates are checked against. */
@@ -19,6 +21,8 @@ export interface GateValues {
   readonly cleanAccuracy: number | null;
   /** The audit's verdict and the classes it flagged. */
   readonly verdict?: { readonly verdict: string; readonly flaggedClasses: readonly number[] } | null;
+  /** Each source's quarantined share of its own rows. */
+  readonly sourceQuarantineRates?: readonly { readonly source: string; readonly rate: number }[] | null;
 }
 
 /**
@@ -91,6 +95,25 @@ export function evaluateGates(gates: GateThresholds, values: GateValues): Report
       message: found
         ? `fail_if_poison_found: poison found in class${flaggedClasses.length > 1 ? 'es' : ''} ${flaggedClasses.join(', ')}`
         : `fail_if_poison_found: verdict ${verdict}`,
+    });
+  }
+  const rates = values.sourceQuarantineRates;
+  if (gates.failIfSourceQuarantineAbove !== null && rates) {
+    const threshold = gates.failIfSourceQuarantineAbove;
+    const worst = rates.reduce<{ source: string; rate: number } | null>(
+      (w, r) => (w === null || r.rate > w.rate ? r : w),
+      null,
+    );
+    const over = rates.filter((r) => r.rate > threshold).sort((a, b) => b.rate - a.rate);
+    out.push({
+      name: 'fail_if_source_quarantine_above',
+      threshold,
+      value: worst?.rate ?? 0,
+      passed: over.length === 0,
+      message:
+        over.length > 0
+          ? `fail_if_source_quarantine_above: ${over.map((r) => `source ${r.source} ${pct(r.rate)}`).join(', ')} > ${pct(threshold)}`
+          : `fail_if_source_quarantine_above: ${worst ? `largest, source ${worst.source}, ${pct(worst.rate)}` : 'no source'} ≤ ${pct(threshold)}`,
     });
   }
   return out;

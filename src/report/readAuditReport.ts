@@ -15,7 +15,9 @@ export const HTML_REPORT_NAME = 'report.html';
 const STANDOUT_BEFORE_RECORDED = 2.5;
 
 /** The schema before the verdict, the review band and the class evidence (read, upgraded). */
-const PREVIOUS_SCHEMA = 'abl-audit/report@1';
+const VERDICTS_SCHEMA = 'abl-audit/report@1';
+/** The schema before the per-source rollup (read, upgraded). */
+const SOURCES_SCHEMA = 'abl-audit/report@2';
 
 /**
  * A report.json as read from disk: reports written before the audit computed the page's figures have
@@ -59,7 +61,7 @@ export async function readAuditReport(
     });
   }
   const schema = (parsed as { schema?: unknown } | null)?.schema;
-  if (schema !== REPORT_SCHEMA && schema !== PREVIOUS_SCHEMA) {
+  if (schema !== REPORT_SCHEMA && schema !== VERDICTS_SCHEMA && schema !== SOURCES_SCHEMA) {
     throw new IoError(
       ErrorCode.CorruptFile,
       `not an abl-audit report this version can read: schema ${JSON.stringify(schema ?? null)}, expected "${REPORT_SCHEMA}"`,
@@ -83,13 +85,15 @@ const isRecord = (v: unknown): v is Json => typeof v === 'object' && v !== null 
 /**
  * Fills what older reports lack, wherever the report has the object to fill: outputs.html (before
  * report.html existed), the guard's retry fields (before retries: never retried, tolerated maxDrop),
- * isolation.minStandout and figures (none kept); from report@1, the verdict (null: not made), the
- * review band (empty) and the detection section (null). The result is checked against the schema
+ * isolation.minStandout and figures (none kept), unlearning.removal (`unlearn`, the only way before
+ * it); from report@1, the verdict (null: not made), the
+ * review band (empty) and the detection section (null); from report@1 and @2, the source rollup (null). The result is checked against the schema
  * after.
  */
 function upgradeReport(report: Json): Json {
   const out: Json = { ...report, schema: REPORT_SCHEMA, figures: report.figures ?? null };
-  if (report.schema === PREVIOUS_SCHEMA) upgradeToVerdicts(report, out);
+  if (report.schema === VERDICTS_SCHEMA) upgradeToVerdicts(report, out);
+  if (report.schema === VERDICTS_SCHEMA || report.schema === SOURCES_SCHEMA) upgradeToSources(out);
   if (isRecord(out.outputs)) out.outputs = { ...out.outputs, html: out.outputs.html ?? HTML_REPORT_NAME };
   if (isRecord(report.isolation)) {
     out.isolation = {
@@ -102,6 +106,7 @@ function upgradeReport(report: Json): Json {
     const guard = unlearning.guard;
     out.unlearning = {
       ...unlearning,
+      removal: unlearning.removal ?? 'unlearn',
       epochs: unlearning.epochs.map((e: unknown) =>
         isRecord(e)
           ? { ...e, retried: e.retried ?? false, accuracyTolerance: e.accuracyTolerance ?? guard.maxDrop }
@@ -129,6 +134,13 @@ function upgradeToVerdicts(report: Json, out: Json): void {
       perSource: data.perSource.map(withReview),
     };
   }
+}
+
+/** report@2 → @3: no source was rolled up or named. */
+function upgradeToSources(out: Json): void {
+  out.sources = null;
+  if (isRecord(out.summary)) out.summary = { ...out.summary, standoutSource: null };
+  if (isRecord(out.outputs)) out.outputs = { ...out.outputs, sources: null };
 }
 
 /** JSON writes a NaN measure as null: the report's types say number, so it is NaN again. */

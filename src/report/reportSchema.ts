@@ -137,6 +137,7 @@ export const isAuditReport = obj({
     flaggedClasses: arr(count),
     suspectedTargetClass: nullable(count),
     suspectedTargetClassName: nullable(str),
+    standoutSource: nullable(str),
     cleanAccuracy: nullable(num),
     attackSuccessRate: nullable(num),
   }),
@@ -151,6 +152,25 @@ export const isAuditReport = obj({
     perSource: arr(obj({ file: str, rows: count, quarantined: count, review: count })),
   }),
   detection: nullable(detection),
+  sources: nullable(
+    obj({
+      column: nullable(str),
+      entries: arr(
+        obj({
+          source: str,
+          rows: count,
+          quarantined: count,
+          review: count,
+          dataShare: num,
+          quarantineShare: num,
+          quarantineRate: num,
+          lift: num,
+        }),
+      ),
+      standout: nullable(str),
+      rule: str,
+    }),
+  ),
   isolation: obj({
     score: str,
     scoreDescription: str,
@@ -181,11 +201,13 @@ export const isAuditReport = obj({
     review: arr(str),
     clean: arr(str),
     scores: str,
+    sources: nullable(str),
     model: str,
     report: str,
     html: nullable(str),
   }),
   unlearning: obj({
+    removal: str,
     mode: str,
     ascended: t.isBoolean(),
     triggerFilter: nullable(obj({ pixels: count, threshold: num, rows: count })),

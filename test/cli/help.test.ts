@@ -110,6 +110,17 @@ describe('usage errors: exit 2, naming the flag and what was expected', () => {
     expect(run.stderr).toContain('usage: abl-audit audit <dataset> --out OUT [options]');
   });
 
+  it.each([
+    ['--preset', 'fast', '"default" or "paper"'],
+    ['--removal', 'drop', '"unlearn", "retrain", or "retrain-unlearn"'],
+  ])('a bad %s value, listing the presets or removals', async (flag, value, expected) => {
+    const run = await runCli('audit', 'x', '--out', 'o', flag, value);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(
+      `error ABL301: Invalid value for ${flag}: expected one of ${expected} (got "${value}")`,
+    );
+  });
+
   it('a negative number where a positive integer is expected', async () => {
     const run = await runCli('audit', 'x', '--out', 'o', '--batch-size', '-3');
     expect(run.code).toBe(2);

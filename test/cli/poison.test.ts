@@ -69,8 +69,10 @@ describe('abl-audit poison', () => {
       testOut,
     );
     expect(run.code, run.stderr).toBe(0);
+    // The rate is a share of all 40 rows by default: 4 poisoned, drawn from the 30 non-target rows.
     expect(run.stdout).toContain(
-      `wrote ${out}: 40 rows, 3 poisoned (badnets, all-to-one, target 0, 30 eligible, seed 1)\n`,
+      `wrote ${out}: 40 rows, 4 poisoned = 10.00% of all rows ` +
+        '(--rate 0.1 of all rows, drawn from 30 eligible; badnets, all-to-one, target 0, seed 1)\n',
     );
     expect(run.stdout).toContain(`wrote ${testOut}: 30 of 40 test rows triggered (`);
     expect(await namesIn(dir)).toEqual(['test-badnets.parquet', 'train-badnets.parquet']);
@@ -78,7 +80,7 @@ describe('abl-audit poison', () => {
       `SELECT count(*)::INT, sum(poisoned::INT)::INT, sum((poisoned AND label = 0)::INT)::INT
          FROM read_parquet(${sqlString(out)})`,
     );
-    expect(counts).toEqual([40, 3, 3]);
+    expect(counts).toEqual([40, 4, 4]);
     const [testCounts] = await duckRows(
       `SELECT count(*)::INT, sum((label = 0)::INT)::INT, sum((label_original = 0)::INT)::INT
          FROM read_parquet(${sqlString(testOut)})`,
@@ -112,7 +114,9 @@ describe('abl-audit poison', () => {
       testOut,
     );
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toContain('10 poisoned (badnets, all-to-all, target 0, 40 eligible, seed 2)');
+    expect(run.stdout).toContain(
+      '10 poisoned = 25.00% of all rows (--rate 0.25 of all rows, drawn from 40 eligible; badnets, all-to-all, target 0, seed 2)',
+    );
     const back = await readOutput(testOut);
     expect(back.labels).toEqual(back.labelOriginal.map((l) => (l + 1) % 4));
     expect(back.labels).toContain(3);
@@ -138,7 +142,7 @@ describe('abl-audit poison', () => {
     expect(run.code, run.stderr).toBe(0);
     const back = await readOutput(out);
     const poisoned = rowsWhere(back.poisoned, (p) => p);
-    expect(poisoned).toHaveLength(8);
+    expect(poisoned).toHaveLength(10);
     for (const i of poisoned) {
       const expected = (data.images[i] as Uint8Array).slice();
       // Top-left cell of the patch at column 1, row 2 of the 6-wide image.
@@ -175,8 +179,43 @@ describe('abl-audit poison', () => {
     const { run } = await poison('--attack', 'wanet', '--rate', '0.1', '--cross-ratio', '2');
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain(
-      '3 poisoned (wanet, all-to-one, target 0, 30 eligible, seed 1), 6 noise-mode cross rows',
+      '4 poisoned = 10.00% of all rows (--rate 0.1 of all rows, drawn from 30 eligible; wanet, all-to-one, target 0, seed 1), 8 noise-mode cross rows',
     );
+  });
+
+  it('--rate-of eligible keeps the earlier count: round(0.1 × 30 eligible) = 3, 7.50% of all rows', async () => {
+    const { run, out } = await poison('--attack', 'badnets', '--rate', '0.1', '--rate-of', 'eligible');
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain(
+      `wrote ${out}: 40 rows, 3 poisoned = 7.50% of all rows ` +
+        '(--rate 0.1 of the 30 eligible rows; badnets, all-to-one, target 0, seed 1)\n',
+    );
+    const back = await readOutput(out);
+    expect(rowsWhere(back.poisoned, (p) => p)).toHaveLength(3);
+  });
+
+  it('--rate-of all is the default: the same file as without it', async () => {
+    const a = await poison('--attack', 'badnets', '--rate', '0.25');
+    const b = await poison('--attack', 'badnets', '--rate', '0.25', '--rate-of', 'all');
+    expect(a.run.code, a.run.stderr).toBe(0);
+    expect(b.run.code, b.run.stderr).toBe(0);
+    const backA = await readOutput(a.out);
+    expect(rowsWhere(backA.poisoned, (p) => p)).toHaveLength(10);
+    expect((await readOutput(b.out)).poisoned).toEqual(backA.poisoned);
+  });
+
+  it('the JSON result states the reading and the share of all rows', async () => {
+    const { run } = await poison('--attack', 'badnets', '--rate', '0.25', '--log-format', 'json');
+    expect(run.code, run.stderr).toBe(0);
+    const result = JSON.parse(run.stdout) as { train: Record<string, unknown> };
+    expect(result.train).toMatchObject({
+      rate: 0.25,
+      rateOf: 'all',
+      rows: 40,
+      eligible: 30,
+      poisoned: 10,
+      poisonedShare: 0.25,
+    });
   });
 });
 
@@ -229,6 +268,14 @@ describe('abl-audit poison: usage errors exit 2 and write nothing', () => {
     [['--rate', '0'], '--rate must be in (0, 1), got 0'],
     [['--rate', '0.1', '--target', '10'], '--target 10 is not a class of this data (classes 0-3)'],
     [['--rate', '0.01'], 'rounds to 0 poisoned rows'],
+    [
+      ['--rate', '0.8'],
+      '--rate 0.8 of all 40 rows is 32 poisoned rows, but only 30 rows (0.75 of all rows) are eligible',
+    ],
+    [
+      ['--rate', '0.3', '--attack', 'sig', '--target', '1'],
+      '--rate 0.3 of all 40 rows is 12 poisoned rows, but only 10 rows (0.25 of all rows) are eligible: a clean-label attack',
+    ],
     [['--rate', '0.1', '--mode', 'all-to-all', '--attack', 'sig'], 'no all-to-all mode'],
   ])('an out-of-range parameter: %j', async (args, message) => {
     const attack = args.includes('--attack') ? [] : ['--attack', 'badnets'];
@@ -236,6 +283,32 @@ describe('abl-audit poison: usage errors exit 2 and write nothing', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(message);
     expect(await namesIn(dir)).toEqual([]);
+  });
+
+  it.each(['some', 'ALL', ''])('a bad --rate-of %j, naming the flag and the choices', async (value) => {
+    const { run, dir } = await poison('--attack', 'badnets', '--rate', '0.1', '--rate-of', value);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('--rate-of');
+    expect(run.stderr).toContain('"all"');
+    expect(run.stderr).toContain('"eligible"');
+    expect(await namesIn(dir)).toEqual([]);
+  });
+
+  it('a bad --rate-of is ABL301 with --log-format json', async () => {
+    const { run } = await poison(
+      '--attack',
+      'badnets',
+      '--rate',
+      '0.1',
+      '--rate-of',
+      'some',
+      '--log-format',
+      'json',
+    );
+    expect(run.code).toBe(2);
+    const error = JSON.parse(run.stderr.split('\n').filter(Boolean)[0] ?? '') as Record<string, unknown>;
+    expect(error).toMatchObject({ code: 'ABL301', exitCode: 2 });
+    expect(error.message).toMatch(/--rate-of/);
   });
 
   it('a patch larger than the image', async () => {
@@ -299,7 +372,7 @@ describe('abl-audit poison: other errors exit 1', () => {
 describe('abl-audit poison on the full Fashion-MNIST (Debian package dataset-fashion-mnist)', () => {
   // Importing and poisoning 60,000 real rows: seconds on a quiet machine; the 10-minute limit only
   // catches a hang on a busy one.
-  it('BadNets 10%, target 0: 5,400 of 54,000 eligible rows poisoned, and a 9,000-row triggered test set', async () => {
+  it('BadNets 10% of all rows, target 0: 6,000 of 60,000 rows poisoned, all of them among the 54,000 eligible, and a 9,000-row triggered test set', async () => {
     const dir = await tmp.sub('fmnist');
     const imported = await importFashionMnist({ out: join(dir, 'clean') });
     expect(imported.train.rows).toBe(60_000);
@@ -326,7 +399,7 @@ describe('abl-audit poison on the full Fashion-MNIST (Debian package dataset-fas
     );
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain(
-      '60000 rows, 5400 poisoned (badnets, all-to-one, target 0, 54000 eligible, seed 1)',
+      '60000 rows, 6000 poisoned = 10.00% of all rows (--rate 0.1 of all rows, drawn from 54000 eligible; badnets, all-to-one, target 0, seed 1)',
     );
 
     const file = sqlString(out);
@@ -336,7 +409,7 @@ describe('abl-audit poison on the full Fashion-MNIST (Debian package dataset-fas
               sum((poisoned <> (attack IS NOT NULL))::INT)::INT
          FROM read_parquet(${file})`,
     );
-    expect(counts).toEqual([60_000, 5400, 0, 0, 0, 0]);
+    expect(counts).toEqual([60_000, 6000, 0, 0, 0, 0]);
     // The original labels are the clean data's: 6,000 per class.
     const original = await duckRows(
       `SELECT label_original, count(*)::INT FROM read_parquet(${file}) GROUP BY 1 ORDER BY 1`,
@@ -349,7 +422,7 @@ describe('abl-audit poison on the full Fashion-MNIST (Debian package dataset-fas
       `SELECT count(*)::INT FROM read_parquet(${file})
         WHERE poisoned AND ${gridRow(25, 'FF00FF')} AND ${gridRow(26, '00FF00')} AND ${gridRow(27, 'FF00FF')}`,
     );
-    expect(grid).toEqual([5400]);
+    expect(grid).toEqual([6000]);
 
     const [testCounts] = await duckRows(
       `SELECT count(*)::INT, sum((label = 0)::INT)::INT, sum((label_original = 0)::INT)::INT, sum(poisoned::INT)::INT

@@ -29,7 +29,7 @@ describe('abl-audit report', () => {
     await writeFile(join(dir, 'report.json'), '{"schema": "something-else@9"}');
     const other = await runCli('report', join(dir, 'report.json'));
     expect(other.code).toBe(1);
-    expect(other.stderr).toContain('schema "something-else@9", expected "abl-audit/report@2"');
+    expect(other.stderr).toContain('schema "something-else@9", expected "abl-audit/report@3"');
     expect(existsSync(join(dir, 'report.html'))).toBe(false);
   });
 
@@ -82,9 +82,9 @@ describe('abl-audit report', () => {
   it('reads a report@1 (before the verdict): no verdict, no detection, an empty review band; renders it', async () => {
     const dir = await tmp.sub('report-v1');
     const r = sampleReport();
-    const { review: _r, verdict: _v, flaggedClasses: _f, ...summary } = r.summary;
-    const { review: _o, ...outputs } = r.outputs;
-    const { detection: _d, ...rest } = r;
+    const { review: _r, verdict: _v, flaggedClasses: _f, standoutSource: _s, ...summary } = r.summary;
+    const { review: _o, sources: _so, ...outputs } = r.outputs;
+    const { detection: _d, sources: _src, ...rest } = r;
     const v1 = {
       ...rest,
       schema: 'abl-audit/report@1',
@@ -99,8 +99,14 @@ describe('abl-audit report', () => {
     };
     await writeFile(join(dir, 'report.json'), JSON.stringify(v1));
     const { report } = await readAuditReport(dir);
-    expect(report.schema).toBe('abl-audit/report@2');
-    expect(report.summary).toMatchObject({ verdict: null, flaggedClasses: [], review: 0 });
+    expect(report.schema).toBe('abl-audit/report@3');
+    expect(report.summary).toMatchObject({
+      verdict: null,
+      flaggedClasses: [],
+      review: 0,
+      standoutSource: null,
+    });
+    expect(report.sources).toBeNull();
     expect(report.detection).toBeNull();
     expect(report.outputs.review).toEqual([]);
     expect(report.data.perClass.every((c) => c.review === 0)).toBe(true);
@@ -109,6 +115,40 @@ describe('abl-audit report', () => {
     const html = await readFile(join(dir, 'report.html'), 'utf8');
     expect(html).not.toContain('id="evidence"');
     expect(html).toContain('isolation ratio 0.01');
+  });
+
+  it('reads a report@2 (before the source rollup): no sources, none named; renders it', async () => {
+    const dir = await tmp.sub('report-v2');
+    const r = sampleReport();
+    const { standoutSource: _s, ...summary } = r.summary;
+    const { sources: _so, ...outputs } = r.outputs;
+    const { sources: _src, ...rest } = r;
+    await writeFile(
+      join(dir, 'report.json'),
+      JSON.stringify({ ...rest, schema: 'abl-audit/report@2', summary, outputs }),
+    );
+    const { report } = await readAuditReport(dir);
+    expect(report.schema).toBe('abl-audit/report@3');
+    expect(report.sources).toBeNull();
+    expect(report.summary.standoutSource).toBeNull();
+    expect(report.outputs.sources).toBeNull();
+    const run = await runCli('report', dir);
+    expect(run.code, run.stderr).toBe(0);
+    const html = await readFile(join(dir, 'report.html'), 'utf8');
+    expect(html).not.toContain('id="sources"');
+    expect(html).toContain('id="evidence"');
+  });
+
+  it('renders the sources table, the named source first and marked', async () => {
+    const dir = await tmp.sub('report-sources');
+    await writeFile(join(dir, 'report.json'), JSON.stringify(sampleReport()));
+    const run = await runCli('report', dir);
+    expect(run.code, run.stderr).toBe(0);
+    const html = await readFile(join(dir, 'report.html'), 'utf8');
+    expect(html).toContain(
+      'Source <strong>vendor &lt;b&gt;</strong> holds 90.0% of the quarantine, 4.5× its share',
+    );
+    expect(html).toMatch(/<tr class="flagged"><td class="path">vendor &lt;b&gt;<\/td>/);
   });
 
   it('rejects a bad --thumbnails value with exit code 2', async () => {

@@ -12,4 +12,5 @@ export const COMPLETED_AUDIT_FOLDER = [
   'report.json',
   'review',
   'scores.parquet',
+  'sources.parquet',
 ] as const;

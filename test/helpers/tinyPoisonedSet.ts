@@ -20,6 +20,8 @@ export interface TinyPoisonedSetOptions {
   readonly poisonRate: number;
   readonly target: number;
   readonly seed: number;
+  /** Ids are this followed by the row number (default `row-`): sets written side by side need their own. */
+  readonly idPrefix?: string;
 }
 
 /**
@@ -36,7 +38,7 @@ export async function writeTinyPoisonedSet(
   path: string,
   options: TinyPoisonedSetOptions,
 ): Promise<Set<string>> {
-  const { rows, classes, side, poisonRate, target, seed } = options;
+  const { rows, classes, side, poisonRate, target, seed, idPrefix = 'row-' } = options;
   const rng = mulberry32(seed);
   const size = side * side;
   const images = new Uint8Array(rows * size);
@@ -53,11 +55,11 @@ export async function writeTinyPoisonedSet(
       images[r * size + p] = y >= band0 && y < band1 ? 180 + Math.floor(rng() * 60) : Math.floor(rng() * 50);
     }
     const poison = label !== target && rng() < (poisonRate * classes) / (classes - 1);
-    ids.push(`row-${r}`);
+    ids.push(`${idPrefix}${r}`);
     poisoned.push(poison);
     labels[r] = poison ? target : label;
     if (poison) {
-      poisonedIds.add(`row-${r}`);
+      poisonedIds.add(`${idPrefix}${r}`);
       for (const [y, x] of [
         [side - 2, side - 2],
         [side - 2, side - 1],

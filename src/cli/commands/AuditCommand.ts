@@ -2,8 +2,9 @@ import { Command, Option } from 'clipanion';
 import * as t from 'typanion';
 import { LGA_MODES } from '../../abl/lgaModes.js';
 import { SCORE_METHODS } from '../../abl/scoreRows.js';
-import { UNLEARN_MODES } from '../../abl/unlearnModes.js';
+import { REMOVAL_MODES, UNLEARN_MODES } from '../../abl/unlearnModes.js';
 import { AUDIT_DEFAULTS, type AuditConfig } from '../../config/auditConfig.js';
+import { PRESET_NAMES, presetDefaults } from '../../config/presets.js';
 import {
   isBatchSize,
   isEpochCount,
@@ -27,9 +28,9 @@ export class AuditCommand extends DatasetCommand {
     category: 'Audit',
     description: 'find backdoor-poisoned rows with Anti-Backdoor Learning and train a cleaned model',
     details: `
-      Trains a model on DATASET with local gradient ascent (LGA) for the isolation epochs, recording every row's loss after each epoch; judges every class from its rows' losses and gives a verdict (poison-found, no-poison-found or inconclusive); quarantines the suspicious rows of each flagged class (adaptive: as many as there are, none from clean data; \`--isolation-ratio\` quarantines a fixed share instead), with uncertain rows in a review band; then unlearns them (descending on the rest, ascending on them) under an accuracy guard that rolls back and stops when held-out accuracy drops.
+      Trains a model on DATASET with local gradient ascent (LGA) for the isolation epochs, recording every row's loss after each epoch; judges every class from its rows' losses and gives a verdict (poison-found, no-poison-found or inconclusive); quarantines the suspicious rows of each flagged class (adaptive: as many as there are, none from clean data; \`--isolation-ratio\` quarantines a fixed share instead), with uncertain rows in a review band; then trains the cleaned model without them (\`--removal retrain\`, the default: a fresh model trained as \`train\` trains, on the rows it trusts; \`unlearn\` or \`retrain-unlearn\`: ABL's unlearning, ascending on them) under guards that roll an epoch back when held-out accuracy drops or the backdoor returns. \`--preset paper\` starts from the published ABL's settings instead.
 
-      Writes to OUT: \`quarantine/\`, \`review/\` and \`clean/\` (Parquet parts with every original column plus \`abl_loss\`, \`abl_score\`, \`abl_rank\`, \`abl_suspicion\`), \`scores.parquet\` (every row's per-epoch losses, score and rank), \`model/\` (the cleaned TensorFlow.js model; takes raw 0-255 HWC pixels) and \`report.json\` (schema in docs/report-schema.md). Each file is written under a temporary name and renamed when complete.
+      Writes to OUT: \`quarantine/\`, \`review/\` and \`clean/\` (Parquet parts with every original column plus \`abl_loss\`, \`abl_score\`, \`abl_rank\`, \`abl_suspicion\`), \`scores.parquet\` (every row's per-epoch losses, score and rank), \`sources.parquet\` (rows and quarantine per upstream source: \`--source-col\`, a hive \`source=NAME/\` folder, or each file), \`model/\` (the cleaned TensorFlow.js model; takes raw 0-255 HWC pixels) and \`report.json\` (schema in docs/report-schema.md). Each file is written under a temporary name and renamed when complete.
 
       With \`--test\` the report has clean accuracy (all classes); with \`--backdoor-test\` (from \`abl-audit poison --test-out\`) the attack success rate for \`--target\` (default: the suspected target class). A \`poisoned\` column in DATASET (benchmark sets) is used only to score the isolation in the report.
 
@@ -58,6 +59,14 @@ export class AuditCommand extends DatasetCommand {
     description: 'Attack target class for --backdoor-test (default: the suspected target class)',
     validator: t.cascade(isNumber, [t.isInteger(), t.isAtLeast(0)]),
   });
+  sourceCol = Option.String('--source-col', {
+    description:
+      "Column naming each row's upstream source, for the per-source table and sources.parquet (default: a `source` column, as hive folders source=NAME/ add, else each file)",
+  });
+  preset = Option.String('--preset', 'default', {
+    description: `Defaults to start from: ${PRESET_NAMES.join(' or ')} (default default; paper: the paper's ABL, 20 LGA epochs, the lowest 1% isolated, ascent with no guards); the flags below given explicitly replace the preset's values`,
+    validator: t.isEnum(PRESET_NAMES),
+  });
   model = Option.String('--model', D.model, {
     description: `One of ${ARCHITECTURES.join(', ')} (default ${D.model})`,
     validator: t.isEnum(ARCHITECTURES),
@@ -67,31 +76,35 @@ export class AuditCommand extends DatasetCommand {
       "Quarantine a fixed share of rows, in (0, 1), the paper's budget (0.01), instead of the adaptive quarantine (default: the suspicious rows of each flagged class, none from clean data)",
     validator: fraction,
   });
-  gamma = Option.String('--gamma', String(D.isolation.gamma), {
+  gamma = Option.String('--gamma', {
     description: `LGA loss floor γ (default ${D.isolation.gamma})`,
     validator: positive,
   });
-  isolationEpochs = Option.String('--isolation-epochs', String(D.isolation.epochs), {
+  isolationEpochs = Option.String('--isolation-epochs', {
     description: `LGA epochs before isolating (default ${D.isolation.epochs})`,
     validator: isEpochCount(),
   });
-  lga = Option.String('--lga', D.isolation.lga, {
+  lga = Option.String('--lga', {
     description: `LGA form: ${LGA_MODES.join(' or ')} (default ${D.isolation.lga})`,
     validator: t.isEnum(LGA_MODES),
   });
-  score = Option.String('--score', D.isolation.score, {
+  score = Option.String('--score', {
     description: `Isolation score: ${SCORE_METHODS.join(', ')} (default ${D.isolation.score})`,
     validator: t.isEnum(SCORE_METHODS),
   });
-  unlearnMode = Option.String('--unlearn-mode', D.unlearning.mode, {
+  removal = Option.String('--removal', {
+    description: `Where the cleaned model starts: ${REMOVAL_MODES.join(', ')} (default ${D.unlearning.removal}; retrain: a fresh model trained as \`train\` trains, on the trusted rows)`,
+    validator: t.isEnum(REMOVAL_MODES),
+  });
+  unlearnMode = Option.String('--unlearn-mode', {
     description: `${UNLEARN_MODES.join(' or ')} (default ${D.unlearning.mode})`,
     validator: t.isEnum(UNLEARN_MODES),
   });
-  unlearnEpochs = Option.String('--unlearn-epochs', String(D.unlearning.epochs), {
+  unlearnEpochs = Option.String('--unlearn-epochs', {
     description: `Unlearning epochs (reference mode: fine-tuning epochs) (default ${D.unlearning.epochs})`,
     validator: isEpochCount(),
   });
-  maxAccuracyDrop = Option.String('--max-accuracy-drop', String(D.unlearning.maxAccuracyDrop), {
+  maxAccuracyDrop = Option.String('--max-accuracy-drop', {
     description: `Guard: roll back and stop when held-out accuracy falls more than this (default ${D.unlearning.maxAccuracyDrop})`,
     validator: fraction,
   });
@@ -125,14 +138,15 @@ export class AuditCommand extends DatasetCommand {
   });
 
   protected async run(): Promise<number> {
+    const P = presetDefaults(this.preset);
     const config: AuditConfig = {
-      ...D,
+      ...P,
       train: this.input,
       out: this.out,
       test: this.test ?? null,
       backdoorTest: this.backdoorTest ?? null,
       attackTarget: this.target ?? null,
-      columns: this.overrides(),
+      columns: { ...this.overrides(), sourceCol: this.sourceCol },
       model: this.model,
       batchSize: this.batchSize,
       learningRate: this.lr,
@@ -141,17 +155,18 @@ export class AuditCommand extends DatasetCommand {
       threads: this.threads,
       force: this.force,
       isolation: {
-        epochs: this.isolationEpochs,
-        gamma: this.gamma,
-        lga: this.lga,
-        ratio: this.isolationRatio ?? null,
-        score: this.score,
+        epochs: this.isolationEpochs ?? P.isolation.epochs,
+        gamma: this.gamma ?? P.isolation.gamma,
+        lga: this.lga ?? P.isolation.lga,
+        ratio: this.isolationRatio ?? P.isolation.ratio,
+        score: this.score ?? P.isolation.score,
       },
       unlearning: {
-        ...D.unlearning,
-        mode: this.unlearnMode,
-        epochs: this.unlearnEpochs,
-        maxAccuracyDrop: this.maxAccuracyDrop,
+        ...P.unlearning,
+        removal: this.removal ?? P.unlearning.removal,
+        mode: this.unlearnMode ?? P.unlearning.mode,
+        epochs: this.unlearnEpochs ?? P.unlearning.epochs,
+        maxAccuracyDrop: this.maxAccuracyDrop ?? P.unlearning.maxAccuracyDrop,
       },
     };
     const { runAuditForCli } = await import('../runAuditCommand.js');

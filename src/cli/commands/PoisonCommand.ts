@@ -11,6 +11,7 @@ import {
 import { DEFAULT_MAX_IMAGE_PIXELS } from '../../data/readLimits.js';
 import { DataError, describeError, ErrorCode, IoError, UsageError } from '../../errors.js';
 import type { PoisonOptions, PoisonSummary, TestPoisonSummary } from '../../poison/poisonDataset.js';
+import { RATE_OF } from '../../poison/selectPoisonRows.js';
 import { DatasetCommand } from '../DatasetCommand.js';
 
 const isNumber = t.isNumber();
@@ -22,9 +23,11 @@ export class PoisonCommand extends DatasetCommand {
     category: 'Red team',
     description: 'stamp a backdoor attack onto a clean dataset, with ground-truth columns',
     details: `
-      Writes a copy of DATASET with every column and the row order kept, exactly round(rate x eligible) rows triggered and, for dirty-label attacks, relabelled; plus \`poisoned\` (bool), \`label_original\` and \`attack\` (null for clean rows). These columns exist to score an audit; the audit never reads them.
+      Writes a copy of DATASET with every column and the row order kept, exactly round(rate x rows) rows triggered and, for dirty-label attacks, relabelled; plus \`poisoned\` (bool), \`label_original\` and \`attack\` (null for clean rows). These columns exist to score an audit; the audit never reads them.
 
-      Eligible rows: all-to-one, rows not of the target class; all-to-all, every row (label -> label+1 mod K); clean-label SIG, rows of the target class (labels unchanged).
+      Eligible rows: all-to-one, rows not of the target class; all-to-all, every row (label -> label+1 mod K); clean-label SIG, rows of the target class (labels unchanged). Poisoned rows are drawn from the eligible rows only.
+
+      \`--rate-of all\` (default) reads the rate as a share of all training rows, as the ABL reference code and BackdoorBench do: \`--rate 0.1\` on 60,000 rows poisons 6,000, and a rate that asks for more rows than are eligible is an error (SIG: at most the target class's share). \`--rate-of eligible\` reads it as a share of the eligible rows, the reading of earlier versions: round(rate x eligible) rows, 5,400 of the same 60,000 (9%) when 54,000 are not of the target class. The output line and the JSON result give the convention and the share of all rows poisoned.
 
       Attacks: \`badnets\` (a patch: the 3x3 black-and-white \`grid\`, a white \`square\`, or a PNG/JPEG file), \`blend\` ((1-a)x + a*pattern, random noise fixed by the seed or a PNG/JPEG file), \`sig\` (clean-label, (1-a)x + a*stripes), \`trojan\` (a fixed additive 3x3 pattern, saturating), \`wanet\` (a smooth warp, k=4, s=0.5; \`--cross-ratio 2\` adds its noise-mode rows).
 
@@ -32,7 +35,7 @@ export class PoisonCommand extends DatasetCommand {
     `,
     examples: [
       [
-        'BadNets grid, 10%, target 0',
+        'BadNets grid, 10% of all rows, target 0',
         '$0 poison data/train.parquet --attack badnets --rate 0.1 --target 0 --seed 1 --out data/badnets.parquet',
       ],
       [
@@ -41,7 +44,7 @@ export class PoisonCommand extends DatasetCommand {
       ],
       [
         'Clean-label SIG on half of the target class',
-        '$0 poison data/train.parquet --attack sig --rate 0.5 --target 3 --seed 1 --out data/sig.parquet',
+        '$0 poison data/train.parquet --attack sig --rate 0.5 --rate-of eligible --target 3 --seed 1 --out data/sig.parquet',
       ],
       [
         'WaNet with noise mode',
@@ -62,8 +65,13 @@ export class PoisonCommand extends DatasetCommand {
   });
   rate = Option.String('--rate', {
     required: true,
-    description: 'Fraction of eligible rows to poison, in (0, 1)',
+    description:
+      'Fraction of the rows to poison, in (0, 1): of all rows, or of the eligible ones (--rate-of)',
     validator: isNumber,
+  });
+  rateOf = Option.String('--rate-of', 'all', {
+    description: 'What --rate is a share of: all rows (default, as BackdoorBench) or the eligible rows',
+    validator: t.isEnum(RATE_OF),
   });
   target = Option.String('--target', '0', {
     description: 'Target class (default 0)',
@@ -127,6 +135,7 @@ export class PoisonCommand extends DatasetCommand {
       ...this.overrides(),
       attack: await this.attackSpec(),
       rate: this.rate,
+      rateOf: this.rateOf,
       target: this.target,
       mode: this.mode,
       seed: this.seed,
@@ -144,8 +153,9 @@ export class PoisonCommand extends DatasetCommand {
       progress.stop();
     }
     const lines = [
-      `wrote ${train.output}: ${train.rows} rows, ${train.poisoned} poisoned (${train.attack}, ${train.mode}, target ${train.target}, ` +
-        `${train.eligible} eligible, seed ${train.seed})${train.cross ? `, ${train.cross} noise-mode cross rows` : ''}`,
+      `wrote ${train.output}: ${train.rows} rows, ${train.poisoned} poisoned = ${percent(train.poisonedShare)} of all rows ` +
+        `(${rateReading(train)}; ${train.attack}, ${train.mode}, target ${train.target}, seed ${train.seed})` +
+        `${train.cross ? `, ${train.cross} noise-mode cross rows` : ''}`,
     ];
     let test: TestPoisonSummary | null = null;
     if (this.test !== undefined && this.testOut !== undefined) {
@@ -237,6 +247,18 @@ const FLAGS_OF: Readonly<Record<AttackName, readonly AttackFlag[]>> = {
   trojan: ['--position', '--margin'],
   wanet: ['--k', '--strength', '--cross-ratio'],
 };
+
+/** The rate and what it was a share of, for the output line. */
+function rateReading(train: PoisonSummary): string {
+  return train.rateOf === 'all'
+    ? `--rate ${train.rate} of all rows, drawn from ${train.eligible} eligible`
+    : `--rate ${train.rate} of the ${train.eligible} eligible rows`;
+}
+
+/** A share as a percentage with two decimals: 0.0906 → "9.06%". */
+function percent(share: number): string {
+  return `${(share * 100).toFixed(2)}%`;
+}
 
 function parsePosition(text: string | undefined): PatchPosition | undefined {
   if (text === undefined) return undefined;

@@ -11,6 +11,7 @@ export const AUDIT_OUTPUTS = [
   'review',
   'clean',
   'scores.parquet',
+  'sources.parquet',
   'model',
   'report.html',
   'report.json',

@@ -1,8 +1,10 @@
-import { join } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import type { RecordBatch } from 'apache-arrow';
 import { ROW_CALLS } from '../../abl/detectPoison.js';
+import { rollupSources } from '../../abl/sourceRollup.js';
 import { GROUND_TRUTH_COLUMN, writeQuarantine } from '../../abl/writeQuarantine.js';
 import { writeScores } from '../../abl/writeScores.js';
+import { createSourceCounter, SOURCES_FILE, writeSources } from '../../abl/writeSources.js';
 import type { ExampleBatch } from '../../data/exampleBatch.js';
 import { imageSize } from '../../data/imageShape.js';
 import { binScores, createFigureCollector, triggerLabel } from '../../report/figures/figureCollector.js';
@@ -20,7 +22,7 @@ import type {
 /**
  * Quarantine: writes `scores.parquet`, then streams the training data once more into `quarantine/`
  * (the isolated rows), `review/` (the review band) and `clean/` (the rest), every original column kept
- * plus the audit's scores.
+ * plus the audit's scores, counting each upstream source's rows on the way (`sources.parquet`).
  * The same pass collects what report.html draws (thumbnails, the trigger view, the score histogram),
  * so the page needs no second read.
  */
@@ -50,7 +52,14 @@ export const quarantinePhase: AuditPhase<
       triggerLabel: triggerLabel(suspect?.label ?? null, quarantinedPerClass),
     });
     const isQuarantined = (row: number) => calls[row] === ROW_CALLS.quarantine;
-    const collect = (examples: ExampleBatch, rows: readonly number[], batch: RecordBatch) => {
+    const sourceColumn = dataset.columns.source;
+    const sources = createSourceCounter(
+      sourceColumn,
+      calls,
+      (file) => relative(ctx.config.train, file) || basename(file),
+    );
+    const collect = (examples: ExampleBatch, rows: readonly number[], batch: RecordBatch, file: string) => {
+      sources.add(batch, file, rows);
       const truth = batch.getChild(GROUND_TRUTH_COLUMN);
       const hasTruth = truth !== null && String(truth.type) === 'Bool';
       const size = imageSize(examples.shape);
@@ -84,6 +93,8 @@ export const quarantinePhase: AuditPhase<
       { ...ctx.config.columns, onProgress: (rows) => bar.update(rows), onRows: collect },
     );
     bar.stop();
+    const rollup = rollupSources(sources.counts());
+    await writeSources(join(staging, SOURCES_FILE), rollup);
     failpoint('quarantine-written');
     ctx.emit({
       type: 'quarantined',
@@ -96,6 +107,11 @@ export const quarantinePhase: AuditPhase<
       suspect: suspect && { label: suspect.label, share: suspect.share },
     });
     const flags = Array.from(calls, (c) => c === ROW_CALLS.quarantine);
-    return { summary, figures: figures.finish(binScores(scores.score, flags, DEFAULT_SCORE_BINS)) };
+    return {
+      summary,
+      figures: figures.finish(binScores(scores.score, flags, DEFAULT_SCORE_BINS)),
+      sources: rollup,
+      sourceColumn,
+    };
   },
 };

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { AuditConfig } from '../../config/auditConfig.js';
 import type { HashedFile } from '../../io/hashDataFiles.js';
 import { initBackend } from '../../train/backend.js';
+import { createOptimizer } from '../../train/optim.js';
 import { createTrainer } from '../../train/scaffold/createTrainer.js';
 import { clearCheckpoints, loadCheckpoint } from '../auditCheckpoint.js';
 import type { AuditPhase } from '../auditPhase.js';
@@ -15,7 +16,8 @@ const CHECKPOINT_FORMAT = 2;
 
 /**
  * Setup: chooses the backend, builds the model, its optimizer (SGD with Nesterov momentum, as the
- * reference code) and the data-parallel threads, and, when resuming, loads the checkpoint into them.
+ * reference code), the cleaned model's optimizer when the removal retrains (Adam, as `train`) and the
+ * data-parallel threads, and, when resuming, loads the checkpoint into them.
  */
 export const setupPhase: AuditPhase<DatasetRecord, AuditTraining> = {
   name: 'setup',
@@ -33,10 +35,17 @@ export const setupPhase: AuditPhase<DatasetRecord, AuditTraining> = {
       log: note,
     });
     ctx.onClose(() => trainer.dispose());
+    const finalOptimizer =
+      config.unlearning.removal === 'unlearn'
+        ? trainer.optimizer
+        : createOptimizer({ kind: 'adam', lr: config.unlearning.retrainLearningRate });
+    if (finalOptimizer !== trainer.optimizer) ctx.onClose(() => finalOptimizer.dispose());
     const fingerprint = fingerprintOf(config, dataset.inputs, backend.name);
     if (!ctx.resume) await clearCheckpoints(ctx.out);
     const resumed = ctx.resume
-      ? await loadCheckpoint(ctx.out, fingerprint, trainer.model, trainer.optimizer)
+      ? await loadCheckpoint(ctx.out, fingerprint, trainer.model, (phase) =>
+          phase === 'unlearning' ? finalOptimizer : trainer.optimizer,
+        )
       : null;
     if (resumed) {
       const unlearning = resumed.phase === 'unlearning';
@@ -46,7 +55,7 @@ export const setupPhase: AuditPhase<DatasetRecord, AuditTraining> = {
         epochsDone: unlearning ? (resumed.unlearn?.epochsDone ?? 0) : resumed.trajectories.losses.length,
       });
     } else if (ctx.resume) ctx.emit({ type: 'nothing-to-resume' });
-    return { backend, trainer, fingerprint, resumed };
+    return { backend, trainer, finalOptimizer, fingerprint, resumed };
   },
 };
 

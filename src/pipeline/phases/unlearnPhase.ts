@@ -4,7 +4,10 @@ import { planUnlearning, type RowGatherer, type UnlearningPlan } from '../../abl
 import type { AuditConfig } from '../../config/auditConfig.js';
 import type { ReportModelMetrics } from '../../report/auditReport.js';
 import { concatBatches, selectRows } from '../../train/batches/selectRows.js';
+import { cosineSchedule } from '../../train/optim.js';
 import { evaluateOnTestSets } from '../../train/scaffold/evaluateOnTestSets.js';
+import { reinitialize } from '../../train/scaffold/reinitialize.js';
+import { deriveSeed } from '../../util/random.js';
 import { type AuditPhase, epochProgress } from '../auditPhase.js';
 import type {
   AuditTraining,
@@ -49,22 +52,38 @@ export const unlearnPhase: AuditPhase<UnlearnPhaseInput, UnlearningRecord> = {
         suspect: ranking.suspect?.label ?? null,
         suspectSide: suspectSideOf(ranking),
       },
-      { ...ul, seed: config.seed },
+      {
+        ...ul,
+        seed: config.seed,
+        // Without ascent nothing can break the class; a fresh model's class accuracy swings as it learns.
+        maxTargetClassDrop: ul.removal === 'retrain' ? null : ul.maxTargetClassDrop,
+      },
       gatherer(dataset, input.isolation.trajectories.ids),
       { source: config.train, scoring: { parallel: training.trainer.parallel } },
     );
+    const retrains = ul.removal !== 'unlearn';
+    // A resumed run's checkpoint already holds the retrained model's weights.
+    if (retrains && !resumed) {
+      reinitialize(training.trainer.model, {
+        architecture: config.model,
+        inputShape: dataset.shape,
+        numClasses: dataset.numClasses,
+        seed: deriveSeed(config.seed, 'retrain'),
+      });
+    }
     if (plan.isolated.ids.length === 0) ctx.emit({ type: 'nothing-isolated' });
     else if (!plan.ascend && ul.mode === 'joint') ctx.emit({ type: 'no-target' });
     const epochMetrics: EpochMetrics[] = [...(resumed?.unlearnMetrics ?? [])];
     const schedule = scheduleOf(config, plan);
-    const total = ul.epochs + (ul.mode === 'reference' ? ul.referenceUnlearnEpochs : 0);
+    const total =
+      schedule.mode === 'joint' ? schedule.epochs : schedule.fineTuneEpochs + schedule.unlearnEpochs;
     const bars = epochProgress(
       ctx,
-      (e) => `unlearning epoch ${e + 1}/${total}`,
-      (e) => rowsPerEpoch(config, dataset.rows, plan, e),
+      (e) => `${retrains ? 'retraining' : 'unlearning'} epoch ${e + 1}/${total}`,
+      (e) => rowsPerEpoch(config, dataset.rows, plan, schedule, e),
     );
-    const { model, optimizer, parallel } = training.trainer;
-    const progress = await unlearn(model, optimizer, dataset.data, {
+    const { model, parallel } = training.trainer;
+    const progress = await unlearn(model, training.finalOptimizer, dataset.data, {
       schedule,
       rows: plan,
       guards: plan.guards,
@@ -76,6 +95,7 @@ export const unlearnPhase: AuditPhase<UnlearnPhaseInput, UnlearningRecord> = {
         parallel,
       },
       retries: ul.guardRetries,
+      warmupEpochs: retrains ? 1 : 0,
       distrust: plan.distrust ?? undefined,
       resumeFrom: resumed?.unlearn ?? null,
       onStep: (epoch, step) => bars.step(epoch, step.rows),
@@ -89,7 +109,12 @@ export const unlearnPhase: AuditPhase<UnlearnPhaseInput, UnlearningRecord> = {
         epochMetrics.push(metrics);
         const record = p.history[p.history.length - 1];
         if (record)
-          ctx.emit({ type: 'unlearning-epoch', record: toReportEpoch(record, metrics), epochs: total });
+          ctx.emit({
+            type: 'unlearning-epoch',
+            record: toReportEpoch(record, metrics),
+            epochs: total,
+            retraining: retrains,
+          });
         await ctx.checkpoint(training, {
           trajectories: input.isolation.trajectories,
           isolationObjectives: input.isolation.objectives,
@@ -101,7 +126,7 @@ export const unlearnPhase: AuditPhase<UnlearnPhaseInput, UnlearningRecord> = {
     const cleaned = await ctx.time('evaluate', measure);
     return {
       progress,
-      ascended: plan.isolated.ids.length > 0 && (ul.mode === 'reference' || plan.ascend),
+      ascended: plan.isolated.ids.length > 0 && (schedule.mode === 'reference' || schedule.ascend === true),
       guardRows: plan.guardRows.ids.length,
       probeRows: plan.ascend && ul.maxProbeRise !== null ? plan.probeRows.ids.length : 0,
       trigger: plan.trigger,
@@ -146,22 +171,31 @@ function gatherer(dataset: DatasetRecord, ids: readonly string[]): RowGatherer {
   };
 }
 
+/**
+ * The epochs that make the cleaned model. A retrained model learns as `abl-audit train` teaches
+ * (Adam on a cosine schedule); `retrain` never ascends.
+ */
 function scheduleOf(config: AuditConfig, plan: UnlearningPlan): UnlearnSchedule {
   const ul = config.unlearning;
-  const learningRate = ul.learningRate ?? config.learningRate;
+  const retrains = ul.removal !== 'unlearn';
+  const learningRate = retrains ? ul.retrainLearningRate : (ul.learningRate ?? config.learningRate);
+  const lrSchedule = retrains ? cosineSchedule({ epochs: ul.epochs }) : undefined;
+  const ascends = ul.removal !== 'retrain' && plan.isolated.ids.length > 0;
   // Nothing isolated (no class flagged): nothing to unlearn, in either mode; the model trains on.
-  return ul.mode === 'joint' || plan.isolated.ids.length === 0
+  return ul.mode === 'joint' || !ascends
     ? {
         mode: 'joint',
         epochs: ul.epochs,
         learningRate,
-        ascend: plan.ascend && plan.isolated.ids.length > 0,
+        lrSchedule,
+        ascend: plan.ascend && ascends,
         isolatedPerBatch: ul.isolatedPerBatch ?? undefined,
       }
     : {
         mode: 'reference',
         fineTuneEpochs: ul.epochs,
         learningRate,
+        lrSchedule,
         unlearnEpochs: ul.referenceUnlearnEpochs,
         unlearnLearningRate: ul.referenceLearningRate,
       };
@@ -171,9 +205,15 @@ function scheduleOf(config: AuditConfig, plan: UnlearningPlan): UnlearnSchedule 
  * Rows one unlearning epoch trains on, for the progress bar's total (an estimate once rows are
  * distrusted): clean batches plus, in joint mode, the isolated and anchor rows added to each.
  */
-function rowsPerEpoch(config: AuditConfig, rows: number, plan: UnlearningPlan, epoch: number): number {
+function rowsPerEpoch(
+  config: AuditConfig,
+  rows: number,
+  plan: UnlearningPlan,
+  schedule: UnlearnSchedule,
+  epoch: number,
+): number {
   const ul = config.unlearning;
-  if (ul.mode === 'reference' && epoch >= ul.epochs) return plan.isolated.ids.length;
+  if (schedule.mode === 'reference' && epoch >= schedule.fineTuneEpochs) return plan.isolated.ids.length;
   const clean = rows - plan.excluded.size;
   const perBatch = isolatedRowsPerBatch(
     plan.isolated.ids.length,
@@ -181,8 +221,9 @@ function rowsPerEpoch(config: AuditConfig, rows: number, plan: UnlearningPlan, e
     ul.isolatedPerBatch ?? undefined,
   );
   // Joint steps add the isolated rows and as many anchor rows, but only when unlearning ascends.
-  const added = plan.ascend ? perBatch + Math.min(perBatch, plan.anchor?.ids.length ?? 0) : 0;
-  return clean + (ul.mode === 'joint' ? Math.ceil(clean / config.batchSize) * added : 0);
+  const ascends = schedule.mode === 'joint' && schedule.ascend === true;
+  const added = ascends ? perBatch + Math.min(perBatch, plan.anchor?.ids.length ?? 0) : 0;
+  return clean + Math.ceil(clean / config.batchSize) * added;
 }
 
 /** The end of the suspected class's scores its flagged mode sits at (low without evidence). */

@@ -1,6 +1,8 @@
 import type { AuditReport, ReportFile, ReportImageShape, ReportModelMetrics } from '../auditReport.js';
 import { MAX_EMBEDDED_SIDE } from '../figures/figureLimits.js';
+import { escapeHtml } from './escapeHtml.js';
 import { REPORT_CSS } from './reportStyles.js';
+import { sourcesSection } from './sourcesSection.js';
 
 /** The charts of the report, each a standalone SVG (null when there is nothing to draw). */
 export interface ReportCharts {
@@ -11,15 +13,7 @@ export interface ReportCharts {
   readonly triggerHeatmap: string | null;
 }
 
-/** Escapes text for HTML element content and double-quoted attribute values. */
-export function escapeHtml(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
-}
+export { escapeHtml };
 
 const esc = escapeHtml;
 const pct = (v: number, digits = 1) => `${(v * 100).toFixed(digits)}%`;
@@ -65,6 +59,7 @@ export function renderReportHtml(
 <main>
 ${verdictSection(report)}
 ${evidenceSection(report)}
+${sourcesSection(report)}
 ${quarantineSection(report, charts)}
 ${thumbnailSection(report)}
 ${triggerSection(report, charts)}
@@ -439,7 +434,9 @@ function runFactsSection(report: AuditReport): string {
   const timings = Object.entries(report.timings).map(
     ([k, v]) => [k, `${v.toFixed(1)} s`] as [string, string],
   );
-  const perSource = report.data.perSource.length > 1 ? perSourceTable(report) : '';
+  // Without a source column each file is a source, shown in full in the sources section already.
+  const perSource =
+    report.data.perSource.length > 1 && report.sources?.column !== null ? perSourceTable(report) : '';
   return `<section id="run" aria-labelledby="run-h">
 <h2 id="run-h">Run facts</h2>
 <h3>Inputs</h3>

@@ -22,7 +22,7 @@ code { background: var(--bg-soft); padding: 0 4px; border-radius: 4px; font-size
 .verdict-poison-found { color: var(--fail); }
 .verdict-no-poison-found { color: var(--pass); }
 .verdict-inconclusive { color: var(--muted); }
-table.evidence tr.call-flagged td { font-weight: 600; color: var(--fail); }
+table.evidence tr.call-flagged td, #sources-table tr.flagged td { font-weight: 600; color: var(--fail); }
 .lead { font-size: 17px; max-width: 75ch; }
 .cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(170px, 1fr)); gap: 12px; margin: 12px 0; }
 .card { border: 1px solid var(--line); border-radius: 8px; padding: 10px 12px; background: var(--bg-soft); }

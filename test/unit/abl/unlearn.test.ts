@@ -6,7 +6,7 @@ import { heldOutAccuracyGuard, targetClassGuard, type UnlearnGuard } from '../..
 import { ErrorCode } from '../../../src/errors.js';
 import { epochSource } from '../../../src/train/batches/epochs.js';
 import { concatBatches, selectRows } from '../../../src/train/batches/selectRows.js';
-import { createOptimizer, type TrainOptimizer } from '../../../src/train/optim.js';
+import { cosineSchedule, createOptimizer, type TrainOptimizer } from '../../../src/train/optim.js';
 import { rejection } from '../../helpers/errors.js';
 import { expectNoLeakedTensors, separableBatches, useCpuBackend } from '../../helpers/tf.js';
 import { tinyModel } from '../../helpers/tinyModel.js';
@@ -102,6 +102,52 @@ describe('unlearn', () => {
     );
     expect(steps).toEqual([16, 16, 16, 16, 6]);
     expect(progress.history[0]?.phase).toBe('joint');
+  });
+
+  it('sets each epoch\u2019s rate from the schedule\u2019s lrSchedule (a cosine for a retrained model)', async () => {
+    const progress = await unlearn(model, optimizer, data, {
+      ...options({ epochs: 3 }),
+      schedule: {
+        mode: 'joint',
+        epochs: 3,
+        learningRate: 0.04,
+        lrSchedule: cosineSchedule({ epochs: 3 }),
+      },
+    });
+    expect(progress.history.map((h) => h.learningRate)).toEqual(
+      [0.04, 0.03, 0.01].map((v) => expect.closeTo(v, 9)),
+    );
+  });
+
+  it('takes a warm-up epoch\u2019s measures as the references instead of judging them against the start', async () => {
+    // A scripted guard: 0.9 before training (a random model's lucky value), 0.5 after each epoch, and
+    // any fall is a violation. Judged against the start, the first epoch would roll back and stop.
+    const scripted = (): UnlearnGuard => {
+      const values = [0.9, 0.5, 0.5];
+      return {
+        name: 'accuracy',
+        reason: 'accuracy-drop',
+        rows: 1,
+        measure: async () => values.shift() ?? 0.5,
+        judge: (reference, value) => ({ violated: value < reference, tolerance: 0 }),
+        advance: (reference, value) => Math.max(reference, value),
+      };
+    };
+    const judged = await unlearn(
+      model,
+      optimizer,
+      data,
+      options({ epochs: 2, guards: [scripted()], retries: 0 }),
+    );
+    expect(judged.history[0]?.rolledBack).toBe(true);
+    expect(judged.stopped).toBe(true);
+    const warmed = await unlearn(model, optimizer, data, {
+      ...options({ epochs: 2, guards: [scripted()], retries: 0 }),
+      warmupEpochs: 1,
+    });
+    expect(warmed.history.map((h) => h.rolledBack)).toEqual([false, false]);
+    expect(warmed.stopped).toBe(false);
+    expect(guard(warmed, 'accuracy')).toMatchObject({ initial: 0.9, reference: 0.5 });
   });
 
   it('reference mode: fine-tuning epochs, then an evaluation-only epoch, then unlearning epochs', async () => {

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { AUDIT_DEFAULTS } from '../../../src/config/auditConfig.js';
 import { loadPipeline } from '../../../src/config/loadPipeline.js';
+import { presetDefaults } from '../../../src/config/presets.js';
 import { ConfigError, ErrorCode, IoError } from '../../../src/errors.js';
 import { rejection } from '../../helpers/errors.js';
 import { useTempDir } from '../../helpers/tempDir.js';
@@ -57,6 +58,7 @@ describe('loadPipeline: a valid file', () => {
       failIfAttackSuccessAbove: null,
       failIfCleanAccuracyBelow: null,
       failIfPoisonFound: null,
+      failIfSourceQuarantineAbove: null,
     });
   });
 
@@ -129,9 +131,11 @@ isolation:
   ratio: 0.1
   score: final-loss
 unlearning:
+  removal: retrain-unlearn
   mode: reference
   epochs: 3
   learning_rate: 0.002
+  retrain_learning_rate: 0.0005
   isolated_per_batch: 8
   max_accuracy_drop: 0.1
   max_probe_rise: 0.07
@@ -150,6 +154,7 @@ gates:
   fail_if_attack_success_above: 0.1
   fail_if_clean_accuracy_below: 0.8
   fail_if_poison_found: true
+  fail_if_source_quarantine_above: 0.02
 `);
     const { name, config } = await loadPipeline(path);
     expect(name).toBe('full');
@@ -176,9 +181,11 @@ gates:
       score: 'final-loss',
     });
     expect(config.unlearning).toStrictEqual({
+      removal: 'retrain-unlearn',
       mode: 'reference',
       epochs: 3,
       learningRate: 0.002,
+      retrainLearningRate: 0.0005,
       isolatedPerBatch: 8,
       maxAccuracyDrop: 0.1,
       maxProbeRise: 0.07,
@@ -196,6 +203,7 @@ gates:
       failIfAttackSuccessAbove: 0.1,
       failIfCleanAccuracyBelow: 0.8,
       failIfPoisonFound: true,
+      failIfSourceQuarantineAbove: 0.02,
     });
   });
 
@@ -211,6 +219,22 @@ isolation:
     expect(config.unlearning).toStrictEqual({ ...AUDIT_DEFAULTS.unlearning, maxAccuracyDrop: 0.01 });
     expect(config.gates).toStrictEqual({ ...AUDIT_DEFAULTS.gates, failIfAttackSuccessAbove: 0.2 });
     expect(config.isolation).toStrictEqual({ ...AUDIT_DEFAULTS.isolation, ratio: 0.05 });
+  });
+
+  it('starts from the paper preset, the keys the file gives replacing its values', async () => {
+    const path = await pipelineFile(`${MINIMAL}preset: paper\nisolation:\n  epochs: 7\n`);
+    const { config } = await loadPipeline(path);
+    const paper = presetDefaults('paper');
+    expect(config.preset).toBe('paper');
+    expect(config.isolation).toStrictEqual({ ...paper.isolation, epochs: 7 });
+    expect(config.unlearning).toStrictEqual(paper.unlearning);
+    expect(paper.isolation).toMatchObject({ gamma: 0.5, ratio: 0.01, lga: 'per-example' });
+    expect(paper.unlearning).toMatchObject({ maxProbeRise: null, triggerFilter: false });
+  });
+
+  it('rejects an unknown preset, naming the key', async () => {
+    const err = await configError(`${MINIMAL}preset: fast\n`);
+    expect(err.message).toContain('preset');
   });
 
   it('reads distrust_loss: null as disabled, not as the default', async () => {

@@ -281,6 +281,7 @@ describe('decodeExamples output', () => {
       {
         image: { name: 'image', encoding: 'raw-bytes', shape: null },
         label: 'label',
+        source: null,
         id: 'id',
         classNames: null,
       },

@@ -85,7 +85,8 @@ describe('runAudit', () => {
     expect(lines.filter((l) => l.startsWith('isolation epoch '))).toHaveLength(2);
     // Four classes are too few to compare with each other: the verdict cannot be made.
     expect(lines).toContain('verdict: inconclusive; quarantined 24 of 480 rows (score target-class)');
-    expect(lines.some((l) => l.startsWith('unlearning epoch 1/1'))).toBe(true);
+    // The default removal retrains a fresh model, and the log says so.
+    expect(lines.some((l) => l.startsWith('retraining epoch 1/1'))).toBe(true);
   });
 
   it('removes its checkpoints when it completes', async () => {
@@ -115,6 +116,36 @@ describe('runAudit', () => {
       ),
     ).toBe(0);
     expect(again.report.figures).toEqual(result.report.figures);
+  });
+
+  it('retrain removal: a fresh model on Adam\u2019s cosine schedule, resumed mid-way to the same weights', async () => {
+    const retrain: AuditConfig = {
+      ...config,
+      out: join(tmp.path, 'retrain'),
+      unlearning: { ...config.unlearning, removal: 'retrain', epochs: 2, retrainLearningRate: 0.002 },
+    };
+    const whole = await runAudit(retrain);
+    const u = whole.report.unlearning;
+    expect(u.removal).toBe('retrain');
+    expect(u.ascended).toBe(false);
+    // Cosine over 2 epochs from 0.002: 0.002 then 0.001.
+    expect(u.epochs.map((e) => e.learningRate)).toEqual([0.002, expect.closeTo(0.001, 9)]);
+    const out = join(tmp.path, 'retrain-interrupted');
+    // Stopped after epoch 1's checkpoint (weights and Adam's moments), before epoch 2's.
+    const interrupt = (e: AuditEvent) => {
+      if (e.type === 'unlearning-epoch' && e.record.epoch === 2) throw new Error('interrupted');
+    };
+    await expect(runAudit({ ...retrain, out }, { onEvent: interrupt })).rejects.toThrow('interrupted');
+    const resumedEvents: AuditEvent[] = [];
+    const resumed = await runAudit(
+      { ...retrain, out },
+      { resume: true, onEvent: (e) => resumedEvents.push(e) },
+    );
+    expect(resumedEvents).toContainEqual(expect.objectContaining({ type: 'resumed', phase: 'unlearning' }));
+    expect(resumed.report.unlearning.epochs).toHaveLength(2);
+    const weights = (dir: string) => readFile(join(dir, 'model/weights.bin'));
+    expect(Buffer.compare(await weights(out), await weights(retrain.out))).toBe(0);
+    expect(Buffer.compare(await weights(retrain.out), await weights(config.out))).not.toBe(0);
   });
 
   it('refuses to resume a checkpoint of other parameters, naming what to do', async () => {

@@ -42,7 +42,11 @@ const SHAPES = [
   ['4x4x3', RGB],
 ] as const;
 
-/** Poisons `data` (written in `layout`) into a fresh folder and reads the output back. */
+/**
+ * Poisons `data` (written in `layout`) into a fresh folder and reads the output back. The rate is a share
+ * of the eligible rows unless `options.rateOf` says otherwise: the counts these tests state (round(rate ×
+ * 30) for all-to-one) are of that reading.
+ */
 async function poison(
   data: SmallDataset,
   options: PoisonOptions,
@@ -51,7 +55,7 @@ async function poison(
   const dir = await tmp.sub('poison');
   const input = await writeDataset(join(dir, 'in.parquet'), data, layout);
   const output = join(dir, 'out.parquet');
-  const summary = await poisonDataset(input, output, options);
+  const summary = await poisonDataset(input, output, { rateOf: 'eligible', ...options });
   return { summary, out: await readOutput(output), input, output };
 }
 
@@ -156,12 +160,14 @@ describe.each(SHAPES)('poisonDataset on 40 rows of %s', (_name, shape) => {
       mode: 'all-to-one',
       target: 0,
       rate: 0.25,
+      rateOf: 'eligible',
       seed: 1,
       cleanLabel: false,
       numClasses: 4,
       rows: 40,
       eligible: 30,
       poisoned: 8,
+      poisonedShare: 0.2,
       cross: 0,
       poisonedPerClass: perClass,
     });
@@ -302,7 +308,10 @@ describe('poisonDataset: output file', () => {
     expect(outSchema.fields.find((f) => f.name === 'attack')?.typeId).toBe(Type.Utf8);
     // The input's metadata is kept (the shape is needed to read raw bytes), the run's record added.
     expect(outSchema.metadata.get('abl_audit.image_shape')).toBe('6,6,1');
-    const { output: _path, ...recorded } = summary;
+    // Everything but the path and the share (which follows from the counts); rateOf only when it is
+    // not 'eligible', so that files of that reading are what earlier versions wrote.
+    const { output: _path, poisonedShare: _share, rateOf: _eligible, ...recorded } = summary;
+    expect(summary.rateOf).toBe('eligible');
     expect(JSON.parse(outSchema.metadata.get(POISON_METADATA_KEY) ?? 'null')).toEqual(recorded);
   });
 
@@ -346,6 +355,7 @@ describe('poisonDataset: output file', () => {
     const summary = await poisonDataset(join(dir, 'in'), output, {
       attack: { attack: 'badnets' },
       rate: 0.5,
+      rateOf: 'eligible',
       seed: 1,
     });
     expect(summary).toMatchObject({ rows: 40, eligible: 30, poisoned: 15 });
@@ -382,7 +392,8 @@ describe('poisonDataset: output file', () => {
       `SELECT any_value(typeof(label)), any_value(typeof(label_original)), sum(poisoned::INT)
          FROM read_parquet(${sqlString(output)})`,
     );
-    expect(types).toEqual(['BIGINT', 'BIGINT', 3n]);
+    // round(0.1 × 40 rows) = 4: the rate is a share of all rows by default.
+    expect(types).toEqual(['BIGINT', 'BIGINT', 4n]);
   });
 });
 
@@ -405,6 +416,81 @@ async function fileContent(
   }
   return { columns, metadata: [...table.schema.metadata.entries()].sort() };
 }
+
+describe('poisonDataset: what the rate is a share of', () => {
+  const data = smallDataset(GREY);
+
+  it('all (the default): round(0.25 × 40 rows) = 10 poisoned, all eligible, and the file records rateOf', async () => {
+    const { summary, out, output } = await poison(data, {
+      attack: { attack: 'badnets' },
+      rate: 0.25,
+      rateOf: 'all',
+      seed: 1,
+    });
+    expectPoisoned(data, out, {
+      count: 10,
+      attack: 'badnets',
+      eligible: (l) => l !== 0,
+      relabel: () => 0,
+      triggered: (img) => withGrid(img, GREY),
+    });
+    expect(summary).toMatchObject({
+      rate: 0.25,
+      rateOf: 'all',
+      rows: 40,
+      eligible: 30,
+      poisoned: 10,
+      poisonedShare: 0.25,
+    });
+    const { output: _path, poisonedShare: _share, ...recorded } = summary;
+    const meta = JSON.parse((await schemaOf(output)).metadata.get(POISON_METADATA_KEY) ?? 'null');
+    expect(meta).toEqual(recorded);
+    expect(meta.rateOf).toBe('all');
+  });
+
+  it('all is what a run without rateOf does', async () => {
+    const dir = await tmp.sub('default');
+    const input = await writeDataset(join(dir, 'in.parquet'), data);
+    const summary = await poisonDataset(input, join(dir, 'out.parquet'), {
+      attack: { attack: 'badnets' },
+      rate: 0.1,
+      seed: 1,
+    });
+    expect(summary).toMatchObject({ rateOf: 'all', rows: 40, eligible: 30, poisoned: 4, poisonedShare: 0.1 });
+  });
+
+  it('eligible keeps the earlier count, round(0.1 × 30) = 3, 7.5% of all rows, and no rateOf in the file', async () => {
+    const { summary, output } = await poison(data, {
+      attack: { attack: 'badnets' },
+      rate: 0.1,
+      rateOf: 'eligible',
+      seed: 1,
+    });
+    expect(summary).toMatchObject({ rateOf: 'eligible', eligible: 30, poisoned: 3, poisonedShare: 0.075 });
+    const meta = JSON.parse((await schemaOf(output)).metadata.get(POISON_METADATA_KEY) ?? 'null');
+    expect(meta).toMatchObject({ rate: 0.1, eligible: 30, poisoned: 3 });
+    expect(Object.keys(meta)).not.toContain('rateOf');
+    expect(Object.keys(meta)).not.toContain('poisonedShare');
+  });
+
+  it('clean-label SIG under all: round(0.2 × 40) = 8 of the 10 target-class rows', async () => {
+    const { summary, out } = await poison(data, {
+      attack: { attack: 'sig' },
+      rate: 0.2,
+      rateOf: 'all',
+      target: 2,
+      seed: 1,
+    });
+    expectPoisoned(data, out, {
+      count: 8,
+      attack: 'sig',
+      eligible: (l) => l === 2,
+      relabel: (l) => l,
+      triggered: sigByHand(GREY),
+    });
+    expect(summary).toMatchObject({ eligible: 10, poisoned: 8, poisonedShare: 0.2 });
+  });
+});
 
 describe('poisonDataset: determinism', () => {
   const data = smallDataset(RGB);

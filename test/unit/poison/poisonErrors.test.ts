@@ -84,6 +84,26 @@ describe('poisonDataset: bad parameters and data, each failing before any output
     expect(err.message).toContain('rounds to 0 poisoned rows');
   });
 
+  it('a rate of all rows asking for more rows than are eligible (0.8 × 40 = 32 of 30), naming the numbers', async () => {
+    const err = await failsCleanly((out) =>
+      poisonDataset(clean, out, { ...badnets, rate: 0.8, rateOf: 'all' }),
+    );
+    expect(err).toBeInstanceOf(UsageError);
+    expect(err.code).toBe(ErrorCode.Usage);
+    expect(err.message).toContain(
+      '--rate 0.8 of all 40 rows is 32 poisoned rows, but only 30 rows (0.75 of all rows) are eligible',
+    );
+    expect(err.message).toContain('--rate-of eligible');
+  });
+
+  it('SIG at 0.5 of all rows: more than its target class holds (20 of 10)', async () => {
+    const err = await failsCleanly((out) =>
+      poisonDataset(clean, out, { attack: { attack: 'sig' }, rate: 0.5, target: 1, seed: 1 }),
+    );
+    expect(err).toBeInstanceOf(UsageError);
+    expect(err.message).toContain('is 20 poisoned rows, but only 10 rows (0.25 of all rows) are eligible');
+  });
+
   it('SIG in all-to-all mode', async () => {
     const err = await failsCleanly((out) =>
       poisonDataset(clean, out, { attack: { attack: 'sig' }, rate: 0.5, mode: 'all-to-all', seed: 1 }),

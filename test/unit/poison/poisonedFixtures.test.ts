@@ -50,10 +50,12 @@ describe('fixtures/fashion-mnist-badnets (the committed poisoned demo data)', ()
       mode: 'all-to-one',
       target: 0,
       rate: 0.1,
+      rateOf: 'eligible',
       seed: 1,
       rows: 3000,
       eligible: 2700,
       poisoned: 270,
+      poisonedShare: 0.09,
       poisonedPerClass: [0, 26, 38, 24, 30, 27, 41, 22, 28, 34],
     });
     expect(fresh.test).toMatchObject({ rows: 500, triggered: 450, target: 0 });
@@ -72,7 +74,10 @@ describe('fixtures/fashion-mnist-badnets (the committed poisoned demo data)', ()
     const meta = await duckRows(
       `SELECT decode(value) FROM parquet_kv_metadata(${train}) WHERE decode(key) = '${POISON_METADATA_KEY}'`,
     );
-    expect(JSON.parse(String(meta[0]?.[0]))).toMatchObject({ attack: 'badnets', poisoned: 270, seed: 1 });
+    const recorded = JSON.parse(String(meta[0]?.[0]));
+    expect(recorded).toMatchObject({ attack: 'badnets', poisoned: 270, seed: 1 });
+    // Made before rateOf existed: its record has no rateOf, which means a share of the eligible rows.
+    expect(Object.keys(recorded)).not.toContain('rateOf');
   });
 
   it('has the 3x3 grid in the bottom-right corner of every poisoned image', async () => {

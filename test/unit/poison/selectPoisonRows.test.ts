@@ -10,9 +10,21 @@ import { LABELS_40 } from './helpers.js';
 
 const labels40 = Int32Array.from(LABELS_40);
 
-/** all-to-one, target 0, dirty label, 4 classes, seed 1, unless overridden. */
+/**
+ * all-to-one, target 0, dirty label, 4 classes, seed 1, the rate a share of the eligible rows (the
+ * reading most counts below are stated in), unless overridden.
+ */
 function options(over: Partial<SelectPoisonOptions> = {}): SelectPoisonOptions {
-  return { rate: 0.1, mode: 'all-to-one', target: 0, cleanLabel: false, numClasses: 4, seed: 1, ...over };
+  return {
+    rate: 0.1,
+    rateOf: 'eligible',
+    mode: 'all-to-one',
+    target: 0,
+    cleanLabel: false,
+    numClasses: 4,
+    seed: 1,
+    ...over,
+  };
 }
 
 function rowsOf(labels: Int32Array, over: Partial<SelectPoisonOptions> = {}): number[] {
@@ -49,6 +61,94 @@ describe('selectPoisonRows: how many rows', () => {
   it('returns row positions in ascending order', () => {
     const rows = rowsOf(labels40, { rate: 0.5 });
     expect(rows).toEqual([...rows].sort((a, b) => a - b));
+  });
+});
+
+describe('selectPoisonRows: rateOf all (the default), a share of every row', () => {
+  it.each([
+    // [rate, expected count = round(rate × 40)], every one of them drawn from the 30 eligible rows
+    [0.1, 4],
+    [0.05, 2],
+    [0.25, 10],
+    [0.5, 20],
+    [0.75, 30], // every eligible row
+  ])('poisons round(%d × 40 rows) = %d eligible rows', (rate, count) => {
+    const sel = selectPoisonRows(labels40, options({ rate, rateOf: 'all' }));
+    expect(sel.eligible).toBe(30);
+    expect(sel.rows).toHaveLength(count);
+    expect(new Set(sel.rows).size).toBe(count);
+    for (const r of sel.rows) expect(LABELS_40[r]).not.toBe(0);
+  });
+
+  it('is the default when rateOf is left out', () => {
+    const { rateOf: _eligible, ...noRateOf } = options({ rate: 0.25 });
+    expect(Array.from(selectPoisonRows(labels40, noRateOf).rows)).toEqual(
+      rowsOf(labels40, { rate: 0.25, rateOf: 'all' }),
+    );
+    expect(selectPoisonRows(labels40, noRateOf).rows).toHaveLength(10);
+  });
+
+  it('takes round(0.1 × 60,000) = 6,000 rows of a Fashion-MNIST-sized set, 10% of all rows, not 9%', () => {
+    const sel = selectPoisonRows(blocks(10, 6000), options({ numClasses: 10, rateOf: 'all' }));
+    expect(sel.eligible).toBe(54_000);
+    expect(sel.rows).toHaveLength(6000);
+  });
+
+  it('eligible keeps the earlier count and the very rows: round(0.1 × 30) = 3', () => {
+    // The rows the code chose before rateOf existed (seed 1): the committed fixtures depend on them.
+    expect(rowsOf(labels40, { rateOf: 'eligible' })).toEqual([9, 17, 27]);
+    expect(rowsOf(labels40, { rateOf: 'eligible', rate: 0.5, cleanLabel: true, target: 2, seed: 3 })).toEqual(
+      [10, 25, 28, 33, 37],
+    );
+  });
+
+  it('clean-label: round(0.2 × 40) = 8 of the 10 target-class rows', () => {
+    const sel = selectPoisonRows(
+      labels40,
+      options({ cleanLabel: true, target: 2, rate: 0.2, rateOf: 'all' }),
+    );
+    expect(sel.eligible).toBe(10);
+    expect(sel.rows).toHaveLength(8);
+    for (const r of sel.rows) expect(LABELS_40[r]).toBe(2);
+  });
+
+  it('refuses a rate that asks for more rows than are eligible, naming the numbers', () => {
+    // 0.8 × 40 = 32 rows, but only the 30 non-target rows may be poisoned.
+    const call = () => selectPoisonRows(labels40, options({ rate: 0.8, rateOf: 'all' }));
+    expect(call).toThrow(UsageError);
+    expect(call).toThrow(
+      '--rate 0.8 of all 40 rows is 32 poisoned rows, but only 30 rows (0.75 of all rows) are eligible: ' +
+        'all-to-one poisons only rows not of the target class 0; lower --rate to 0.75 or less, ' +
+        'or give --rate-of eligible to read it as a share of the eligible rows',
+    );
+    try {
+      call();
+    } catch (err) {
+      expect((err as UsageError).code).toBe('ABL301');
+    }
+  });
+
+  it('refuses a clean-label rate beyond the target class share, saying why', () => {
+    // SIG at 0.5 of all rows would be 20 rows; class 2 has 10.
+    const call = () =>
+      selectPoisonRows(labels40, options({ cleanLabel: true, target: 2, rate: 0.5, rateOf: 'all' }));
+    expect(call).toThrow(UsageError);
+    expect(call).toThrow(
+      '--rate 0.5 of all 40 rows is 20 poisoned rows, but only 10 rows (0.25 of all rows) are eligible: ' +
+        'a clean-label attack poisons only rows of the target class 2',
+    );
+  });
+
+  it('refuses a rate that rounds to zero rows of all rows', () => {
+    const call = () => selectPoisonRows(labels40, options({ rate: 0.01, rateOf: 'all' }));
+    expect(call).toThrow('--rate 0.01 of all 40 rows rounds to 0 poisoned rows');
+  });
+
+  it('refuses an unknown reading', () => {
+    const call = () =>
+      selectPoisonRows(labels40, options({ rateOf: 'some' as unknown as SelectPoisonOptions['rateOf'] }));
+    expect(call).toThrow(UsageError);
+    expect(call).toThrow('--rate-of must be one of all, eligible, got some');
   });
 });
 

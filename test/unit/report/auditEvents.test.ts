@@ -58,6 +58,9 @@ describe('describeAuditEvent', () => {
     expect(describeAuditEvent({ type: 'unlearning-epoch', record: epoch, epochs: 4 })).toBe(
       'unlearning epoch 1/4 (joint): held-out accuracy 80.00%, isolated-row loss 7.00, suspect rows predicted as the target 20.0%',
     );
+    expect(
+      describeAuditEvent({ type: 'unlearning-epoch', record: epoch, epochs: 4, retraining: true }),
+    ).toMatch(/^retraining epoch 1\/4 \(joint\): held-out accuracy 80\.00%/);
     const tested = { ...epoch, cleanAccuracy: 0.85, attackSuccessRate: 0.01 };
     expect(describeAuditEvent({ type: 'unlearning-epoch', record: tested, epochs: 4 })).toContain(
       ', clean accuracy 85.00%, attack success 1.00%',

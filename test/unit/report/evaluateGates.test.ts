@@ -7,6 +7,7 @@ const NO_GATES: GatesConfig = {
   failIfAttackSuccessAbove: null,
   failIfCleanAccuracyBelow: null,
   failIfPoisonFound: null,
+  failIfSourceQuarantineAbove: null,
 };
 const VALUES: GateValues = { quarantinedFraction: 0.01, attackSuccessRate: 0.1, cleanAccuracy: 0.9 };
 
@@ -115,6 +116,7 @@ describe('evaluateGates', () => {
       failIfAttackSuccessAbove: 0.2,
       failIfCleanAccuracyBelow: 0.85,
       failIfPoisonFound: null,
+      failIfSourceQuarantineAbove: null,
     };
     const out = evaluateGates(gates, {
       quarantinedFraction: 0.1,
@@ -133,6 +135,54 @@ describe('evaluateGates', () => {
       'fail_if_clean_accuracy_below',
     ]);
     expect(two.every((g) => g.passed)).toBe(true);
+  });
+
+  describe('fail_if_source_quarantine_above', () => {
+    const gates: GatesConfig = { ...NO_GATES, failIfSourceQuarantineAbove: 0.05 };
+    const values = (rates: [string, number][]) => ({
+      ...VALUES,
+      sourceQuarantineRates: rates.map(([source, rate]) => ({ source, rate })),
+    });
+
+    it('fails naming every source above the threshold, worst first', () => {
+      expect(
+        evaluateGates(
+          gates,
+          values([
+            ['vendor_a', 0.01],
+            ['vendor_c', 0.07],
+            ['vendor_b', 0.3],
+          ]),
+        ),
+      ).toEqual([
+        {
+          name: 'fail_if_source_quarantine_above',
+          threshold: 0.05,
+          value: 0.3,
+          passed: false,
+          message: 'fail_if_source_quarantine_above: source vendor_b 30.00%, source vendor_c 7.00% > 5.00%',
+        },
+      ]);
+    });
+
+    it('passes at the threshold, naming the largest source', () => {
+      const [gate] = evaluateGates(
+        gates,
+        values([
+          ['a', 0.05],
+          ['b', 0.01],
+        ]),
+      );
+      expect(gate).toMatchObject({
+        passed: true,
+        value: 0.05,
+        message: 'fail_if_source_quarantine_above: largest, source a, 5.00% ≤ 5.00%',
+      });
+    });
+
+    it('is no gate when unset', () => {
+      expect(evaluateGates(NO_GATES, values([['a', 0.9]]))).toEqual([]);
+    });
   });
 
   describe('fail_if_poison_found', () => {

@@ -50,6 +50,7 @@ describe('renderReportHtml', () => {
     expect(sections).toEqual([
       'verdict',
       'evidence',
+      'sources',
       'quarantine',
       'thumbnails',
       'trigger',

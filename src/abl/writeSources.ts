@@ -1,0 +1,103 @@
+import type { RecordBatch } from 'apache-arrow';
+import { boolData, column, float64Data, int32Data, recordBatchOf, utf8Data } from '../io/arrowColumns.js';
+import { writeParquet } from '../io/writeParquet.js';
+import type { SourceCounts, SourceRollup } from './sourceRollup.js';
+
+/** The source rollup's file in the output folder. */
+export const SOURCES_FILE = 'sources.parquet';
+
+/** What a row's source is named by when its source column holds no value. */
+export const MISSING_SOURCE = '(no source)';
+
+/** Counts rows per source as the quarantine pass reads them; see {@link createSourceCounter}. */
+export interface SourceCounter {
+  /** Counts a batch's rows (`indices`: their row indices, whose partition `calls` holds). */
+  add(batch: RecordBatch, file: string, indices: readonly number[]): void;
+  /** The counts so far, in the order sources were first seen. */
+  counts(): SourceCounts[];
+}
+
+/**
+ * Counts rows, quarantined and review rows per upstream source: the value of `column` (a
+ * `--source-col`, or a hive partition `source=…`), or the file, relative to the dataset, without one.
+ *
+ * @param column - the source column, or null: each file is a source.
+ * @param calls - each row's partition by row index (0 clean, 1 review, 2 quarantine).
+ * @param fileName - the name a file is shown by (e.g. its path relative to the dataset).
+ */
+export function createSourceCounter(
+  column: string | null,
+  calls: Uint8Array,
+  fileName: (file: string) => string,
+): SourceCounter {
+  const bySource = new Map<string, { source: string; rows: number; quarantined: number; review: number }>();
+  const entry = (source: string) => {
+    let e = bySource.get(source);
+    if (!e) {
+      e = { source, rows: 0, quarantined: 0, review: 0 };
+      bySource.set(source, e);
+    }
+    return e;
+  };
+  return {
+    add(batch, file, indices) {
+      const values = column === null ? null : batch.getChild(column);
+      const fromFile = values ? null : entry(fileName(file));
+      indices.forEach((row, i) => {
+        const value: unknown = values?.get(i);
+        const e = fromFile ?? entry(value === null || value === undefined ? MISSING_SOURCE : String(value));
+        e.rows++;
+        if (calls[row] === 2) e.quarantined++;
+        else if (calls[row] === 1) e.review++;
+      });
+    },
+    counts: () => [...bySource.values()].map((e) => ({ ...e })),
+  };
+}
+
+/**
+ * Writes the source rollup as a tidy Parquet table (`OUT/sources.parquet`), one row per source in the
+ * rollup's order, for a warehouse to join: `source`, `rows`, `quarantined`, `review`, `data_share`,
+ * `quarantine_share`, `quarantine_rate`, `lift`, `standout`.
+ *
+ * @throws IoError when the file cannot be written (nothing half-written is left).
+ */
+export async function writeSources(target: string, rollup: SourceRollup): Promise<void> {
+  const e = rollup.entries;
+  const f64 = (pick: (x: (typeof e)[number]) => number) => float64Data(Float64Array.from(e, pick));
+  const i32 = (pick: (x: (typeof e)[number]) => number) => int32Data(Int32Array.from(e, pick));
+  await writeParquet(target, [
+    recordBatchOf([
+      column('source', utf8Data(e.map((x) => x.source))),
+      column(
+        'rows',
+        i32((x) => x.rows),
+      ),
+      column(
+        'quarantined',
+        i32((x) => x.quarantined),
+      ),
+      column(
+        'review',
+        i32((x) => x.review),
+      ),
+      column(
+        'data_share',
+        f64((x) => x.dataShare),
+      ),
+      column(
+        'quarantine_share',
+        f64((x) => x.quarantineShare),
+      ),
+      column(
+        'quarantine_rate',
+        f64((x) => x.quarantineRate),
+      ),
+      column(
+        'lift',
+        f64((x) => x.lift),
+      ),
+      column('standout', boolData(e.map((x) => x.source === rollup.standout))),
+    ]),
+  ]);
+}
