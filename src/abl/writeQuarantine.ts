@@ -7,6 +7,7 @@ import type { ColumnOverrides } from '../data/inferColumns.js';
 import { DataError, describeError, ErrorCode, IoError } from '../errors.js';
 import { column, columnsOf, float32Data, float64Data, int32Data, recordBatchOf } from '../io/arrowColumns.js';
 import { temporaryPathFor } from '../io/atomicWrite.js';
+import type { DataFile } from '../io/dataFile.js';
 import { openParquetWriter, type ParquetWriter } from '../io/openParquetWriter.js';
 import { iterateDataset, type SourceBatch } from '../io/readDataset.js';
 
@@ -44,7 +45,7 @@ export interface WriteQuarantineOptions extends ColumnOverrides {
     examples: ExampleBatch,
     indices: readonly number[],
     batch: RecordBatch,
-    file: string,
+    file: DataFile,
   ) => void;
 }
 
@@ -180,7 +181,7 @@ async function quarantineBatch(pass: QuarantinePass, sb: SourceBatch, examples: 
   const source = pass.perSource[f] as (typeof pass.perSource)[number];
   const indices = scoredRows(pass, sb, examples.ids);
   recordGroundTruth(pass, sb.batch, indices);
-  pass.onRows?.(examples, indices, sb.batch, sb.file.path);
+  pass.onRows?.(examples, indices, sb.batch, sb.file);
   const withScores = addScoreColumns(sb.batch, indices, pass.verdicts);
   for (const [part, start, end] of partitionRuns(indices, pass.verdicts)) {
     await writerFor(pass, part, f, withScores.schema).write(withScores.slice(start, end));

@@ -1,5 +1,6 @@
 import type { RecordBatch } from 'apache-arrow';
 import { boolData, column, float64Data, int32Data, recordBatchOf, utf8Data } from '../io/arrowColumns.js';
+import type { DataFile } from '../io/dataFile.js';
 import { writeParquet } from '../io/writeParquet.js';
 import type { SourceCounts, SourceRollup } from './sourceRollup.js';
 
@@ -12,24 +13,27 @@ export const MISSING_SOURCE = '(no source)';
 /** Counts rows per source as the quarantine pass reads them; see {@link createSourceCounter}. */
 export interface SourceCounter {
   /** Counts a batch's rows (`indices`: their row indices, whose partition `calls` holds). */
-  add(batch: RecordBatch, file: string, indices: readonly number[]): void;
+  add(batch: RecordBatch, file: DataFile, indices: readonly number[]): void;
   /** The counts so far, in the order sources were first seen. */
   counts(): SourceCounts[];
 }
 
+/** The hive partition key that names a file's source when no source column is given. */
+export const SOURCE_PARTITION_KEY = 'source';
+
 /**
  * Counts rows, quarantined and review rows per upstream source: the value of `column` (a
- * `--source-col`, or a hive partition `source=…`), or the file, relative to the dataset, without one.
+ * `--source-col`) in each row; without one, the file's hive partition `source=…`, else the file (its
+ * path relative to the dataset).
  *
- * @param column - the source column, or null: each file is a source.
+ * <span class="informal">A column named `source` inside the files is not taken by itself: imports
+ * write one (a dataset name, or each image's path), which would make one source of every delivery, or
+ * one of every row.</span>
+ *
+ * @param column - the source column, or null.
  * @param calls - each row's partition by row index (0 clean, 1 review, 2 quarantine).
- * @param fileName - the name a file is shown by (e.g. its path relative to the dataset).
  */
-export function createSourceCounter(
-  column: string | null,
-  calls: Uint8Array,
-  fileName: (file: string) => string,
-): SourceCounter {
+export function createSourceCounter(column: string | null, calls: Uint8Array): SourceCounter {
   const bySource = new Map<string, { source: string; rows: number; quarantined: number; review: number }>();
   const entry = (source: string) => {
     let e = bySource.get(source);
@@ -42,7 +46,7 @@ export function createSourceCounter(
   return {
     add(batch, file, indices) {
       const values = column === null ? null : batch.getChild(column);
-      const fromFile = values ? null : entry(fileName(file));
+      const fromFile = values ? null : entry(file.partition[SOURCE_PARTITION_KEY] ?? file.relPath);
       indices.forEach((row, i) => {
         const value: unknown = values?.get(i);
         const e = fromFile ?? entry(value === null || value === undefined ? MISSING_SOURCE : String(value));

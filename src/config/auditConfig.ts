@@ -89,7 +89,9 @@ export interface UnlearningConfig {
    * After each unlearning epoch, rows of the suspected target class whose loss under the current model
    * exceeds this (nats) stop being trained on (default 2.3 ≈ ln 10: the model gives their label under
    * 10%). Once the backdoor weakens, poisoned rows left in the clean part look mislabelled; training on
-   * them would teach the backdoor again. Null disables it.
+   * them would teach the backdoor again. A retrained model has not learned the backdoor yet, so they
+   * look mislabelled from its first epochs on (so do a few hard clean rows of the class, which it
+   * drops too). Null disables it.
    */
   readonly distrustLoss: number | null;
   /**

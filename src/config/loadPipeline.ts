@@ -74,7 +74,7 @@ const isPipelineFile = t.isObject({
       epochs: opt(isEpochCount()),
       gamma: opt(positive),
       lga: opt(t.isEnum(LGA_MODES)),
-      ratio: opt(fraction),
+      ratio: opt(t.isNullable(fraction)),
       score: opt(t.isEnum(SCORE_METHODS)),
     }),
   ),
@@ -186,7 +186,8 @@ export async function loadPipeline(
       epochs: p.isolation?.epochs ?? D.isolation.epochs,
       gamma: p.isolation?.gamma ?? D.isolation.gamma,
       lga: p.isolation?.lga ?? D.isolation.lga,
-      ratio: p.isolation?.ratio ?? D.isolation.ratio,
+      // null: the adaptive quarantine, even where the preset has a fixed ratio.
+      ratio: p.isolation?.ratio === undefined ? D.isolation.ratio : p.isolation.ratio,
       score: p.isolation?.score ?? D.isolation.score,
     },
     unlearning: {

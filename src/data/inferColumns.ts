@@ -35,8 +35,8 @@ export interface DatasetColumns {
   /** From schema metadata (`abl_audit.class_names`, or Hugging Face ClassLabel features) when present. */
   readonly classNames: readonly string[] | null;
   /**
-   * The column naming each row's upstream source (`--source-col`, else a column named `source`, as a
-   * hive partition folder `source=vendor_a/` adds); null: each file is its own source.
+   * The column naming each row's upstream source (`--source-col`); null: a file's hive partition
+   * `source=…` names its rows' source, else the file itself.
    */
   readonly source: string | null;
 }
@@ -50,7 +50,7 @@ export interface ColumnOverrides {
   readonly imageCol?: string | undefined;
   readonly labelCol?: string | undefined;
   readonly idCol?: string | undefined;
-  /** The column naming each row's source (default: `source` when there is one, else the file). */
+  /** The column naming each row's source (default: a hive partition `source=…`, else the file). */
   readonly sourceCol?: string | undefined;
   readonly imageShape?: ImageShape | undefined;
   /**
@@ -170,9 +170,7 @@ export function inferColumns(
     label: labelField.name,
     id: idField?.name ?? null,
     classNames: readClassNames(schema, labelField.name),
-    source: overrides.sourceCol
-      ? byName(overrides.sourceCol, 'source').name
-      : (fields.find((f) => f.name === 'source')?.name ?? null),
+    source: overrides.sourceCol ? byName(overrides.sourceCol, 'source').name : null,
   };
 }
 

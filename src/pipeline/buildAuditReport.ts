@@ -78,8 +78,7 @@ export function buildAuditReport(r: AuditRecords): AuditReport {
       flaggedClasses: detection.flagged,
       suspectedTargetClass: ranking.suspect?.label ?? null,
       suspectedTargetClassName: nameOf(ranking.suspect?.label ?? null),
-      // A source is named only where the audit found poison: a quarantine is nothing to trace otherwise.
-      standoutSource: detection.verdict === 'poison-found' ? q.sources.standout : null,
+      standoutSource: q.sources.standout,
       cleanAccuracy: cleaned.cleanAccuracy?.value ?? null,
       attackSuccessRate: cleaned.attackSuccessRate?.value ?? null,
     },

@@ -15,9 +15,9 @@ export const HTML_REPORT_NAME = 'report.html';
 const STANDOUT_BEFORE_RECORDED = 2.5;
 
 /** The schema before the verdict, the review band and the class evidence (read, upgraded). */
-const VERDICTS_SCHEMA = 'abl-audit/report@1';
+const BEFORE_VERDICTS = 'abl-audit/report@1';
 /** The schema before the per-source rollup (read, upgraded). */
-const SOURCES_SCHEMA = 'abl-audit/report@2';
+const BEFORE_SOURCES = 'abl-audit/report@2';
 
 /**
  * A report.json as read from disk: reports written before the audit computed the page's figures have
@@ -61,7 +61,7 @@ export async function readAuditReport(
     });
   }
   const schema = (parsed as { schema?: unknown } | null)?.schema;
-  if (schema !== REPORT_SCHEMA && schema !== VERDICTS_SCHEMA && schema !== SOURCES_SCHEMA) {
+  if (schema !== REPORT_SCHEMA && schema !== BEFORE_VERDICTS && schema !== BEFORE_SOURCES) {
     throw new IoError(
       ErrorCode.CorruptFile,
       `not an abl-audit report this version can read: schema ${JSON.stringify(schema ?? null)}, expected "${REPORT_SCHEMA}"`,
@@ -92,8 +92,8 @@ const isRecord = (v: unknown): v is Json => typeof v === 'object' && v !== null 
  */
 function upgradeReport(report: Json): Json {
   const out: Json = { ...report, schema: REPORT_SCHEMA, figures: report.figures ?? null };
-  if (report.schema === VERDICTS_SCHEMA) upgradeToVerdicts(report, out);
-  if (report.schema === VERDICTS_SCHEMA || report.schema === SOURCES_SCHEMA) upgradeToSources(out);
+  if (report.schema === BEFORE_VERDICTS) upgradeToVerdicts(report, out);
+  if (report.schema === BEFORE_VERDICTS || report.schema === BEFORE_SOURCES) upgradeToSources(out);
   if (isRecord(out.outputs)) out.outputs = { ...out.outputs, html: out.outputs.html ?? HTML_REPORT_NAME };
   if (isRecord(report.isolation)) {
     out.isolation = {

@@ -38,6 +38,18 @@ describe('audit --preset and --removal', () => {
     expect(config.isolation).toMatchObject({ ratio: 0.01, lga: 'per-example', score: 'final-loss' });
   });
 
+  it('--isolation-ratio adaptive takes the paper preset back to the adaptive quarantine', async () => {
+    const config = await configOf('--preset', 'paper', '--isolation-ratio', 'adaptive');
+    expect(config.isolation.ratio).toBeNull();
+    expect(config.isolation.epochs).toBe(20);
+  });
+
+  it('refuses an --isolation-ratio that is neither a share in (0, 1) nor adaptive', async () => {
+    const run = await runCli('audit', 'data.parquet', '--out', 'out', '--isolation-ratio', '2');
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('--isolation-ratio');
+  });
+
   it('--removal and --isolation-ratio on the defaults', async () => {
     const config = await configOf('--removal', 'retrain-unlearn', '--isolation-ratio', '0.02');
     expect(config.unlearning).toStrictEqual({ ...AUDIT_DEFAULTS.unlearning, removal: 'retrain-unlearn' });

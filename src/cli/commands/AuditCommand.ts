@@ -20,6 +20,7 @@ const isNumber = t.isNumber();
 const fraction = isOpenFraction();
 const positive = isStrictlyPositive();
 const D = AUDIT_DEFAULTS;
+const PAPER = presetDefaults('paper');
 
 /** `abl-audit audit`: the whole ABL audit of one training set. */
 export class AuditCommand extends DatasetCommand {
@@ -73,27 +74,27 @@ export class AuditCommand extends DatasetCommand {
   });
   isolationRatio = Option.String('--isolation-ratio', {
     description:
-      "Quarantine a fixed share of rows, in (0, 1), the paper's budget (0.01), instead of the adaptive quarantine (default: the suspicious rows of each flagged class, none from clean data)",
-    validator: fraction,
+      "Quarantine a fixed share of rows, in (0, 1), the paper's budget (0.01), or `adaptive`: the suspicious rows of each flagged class, none from clean data (default adaptive; --preset paper: 0.01)",
+    validator: t.isOneOf([t.isLiteral('adaptive'), fraction], { exclusive: true }),
   });
   gamma = Option.String('--gamma', {
     description: `LGA loss floor γ (default ${D.isolation.gamma})`,
     validator: positive,
   });
   isolationEpochs = Option.String('--isolation-epochs', {
-    description: `LGA epochs before isolating (default ${D.isolation.epochs})`,
+    description: `LGA epochs before isolating (default ${D.isolation.epochs}; --preset paper: ${PAPER.isolation.epochs})`,
     validator: isEpochCount(),
   });
   lga = Option.String('--lga', {
-    description: `LGA form: ${LGA_MODES.join(' or ')} (default ${D.isolation.lga})`,
+    description: `LGA form: ${LGA_MODES.join(' or ')} (default ${D.isolation.lga}; --preset paper: ${PAPER.isolation.lga})`,
     validator: t.isEnum(LGA_MODES),
   });
   score = Option.String('--score', {
-    description: `Isolation score: ${SCORE_METHODS.join(', ')} (default ${D.isolation.score})`,
+    description: `Isolation score: ${SCORE_METHODS.join(', ')} (default ${D.isolation.score}; --preset paper: ${PAPER.isolation.score})`,
     validator: t.isEnum(SCORE_METHODS),
   });
   removal = Option.String('--removal', {
-    description: `Where the cleaned model starts: ${REMOVAL_MODES.join(', ')} (default ${D.unlearning.removal}; retrain: a fresh model trained as \`train\` trains, on the trusted rows)`,
+    description: `Where the cleaned model starts: ${REMOVAL_MODES.join(', ')} (default ${D.unlearning.removal}: a fresh model trained as \`train\` trains, on the trusted rows; --preset paper: ${PAPER.unlearning.removal})`,
     validator: t.isEnum(REMOVAL_MODES),
   });
   unlearnMode = Option.String('--unlearn-mode', {
@@ -101,11 +102,11 @@ export class AuditCommand extends DatasetCommand {
     validator: t.isEnum(UNLEARN_MODES),
   });
   unlearnEpochs = Option.String('--unlearn-epochs', {
-    description: `Unlearning epochs (reference mode: fine-tuning epochs) (default ${D.unlearning.epochs})`,
+    description: `Epochs of the cleaned model (reference mode: fine-tuning epochs) (default ${D.unlearning.epochs}; --preset paper: ${PAPER.unlearning.epochs})`,
     validator: isEpochCount(),
   });
   maxAccuracyDrop = Option.String('--max-accuracy-drop', {
-    description: `Guard: roll back and stop when held-out accuracy falls more than this (default ${D.unlearning.maxAccuracyDrop})`,
+    description: `Guard: roll back and stop when held-out accuracy falls more than this (default ${D.unlearning.maxAccuracyDrop}; --preset paper: ${PAPER.unlearning.maxAccuracyDrop})`,
     validator: fraction,
   });
   batchSize = Option.String('--batch-size', String(D.batchSize), {
@@ -113,7 +114,7 @@ export class AuditCommand extends DatasetCommand {
     validator: isBatchSize(),
   });
   lr = Option.String('--lr', String(D.learningRate), {
-    description: `SGD learning rate (momentum 0.9, Nesterov) (default ${D.learningRate})`,
+    description: `SGD learning rate (momentum 0.9, Nesterov) of the isolation, and of --removal unlearn (default ${D.learningRate}; the retrained model uses Adam at 0.001)`,
     validator: positive,
   });
   seed = Option.String('--seed', String(D.seed), {
@@ -158,7 +159,12 @@ export class AuditCommand extends DatasetCommand {
         epochs: this.isolationEpochs ?? P.isolation.epochs,
         gamma: this.gamma ?? P.isolation.gamma,
         lga: this.lga ?? P.isolation.lga,
-        ratio: this.isolationRatio ?? P.isolation.ratio,
+        ratio:
+          this.isolationRatio === undefined
+            ? P.isolation.ratio
+            : this.isolationRatio === 'adaptive'
+              ? null
+              : this.isolationRatio,
         score: this.score ?? P.isolation.score,
       },
       unlearning: {

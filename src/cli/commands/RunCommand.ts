@@ -11,7 +11,7 @@ export class RunCommand extends BaseCommand {
     details: `
       Reads PIPELINE (YAML, schema in pipelines/README.md): inputs, stage parameters, output folder and gates. Paths in it are relative to the file's folder. Unknown or invalid keys are errors (exit code 2) that name the key.
 
-      Runs the same audit as \`abl-audit audit\`, writes every output, then checks the gates: \`fail_if_quarantine_fraction_above\`, \`fail_if_attack_success_above\`, \`fail_if_clean_accuracy_below\`, \`fail_if_poison_found\` (the verdict is poison-found). A failed gate is printed with its value and threshold, recorded in report.json, and makes the command exit with code 3 — so a scheduled retraining job stops before a bad model ships.
+      Runs the same audit as \`abl-audit audit\`, writes every output, then checks the gates: \`fail_if_quarantine_fraction_above\`, \`fail_if_attack_success_above\`, \`fail_if_clean_accuracy_below\`, \`fail_if_poison_found\` (the verdict is poison-found), \`fail_if_source_quarantine_above\` (a source with more than that share of its rows quarantined, named). A failed gate is printed with its value and threshold, recorded in report.json, and makes the command exit with code 3 — so a scheduled retraining job stops before a bad model ships.
     `,
     examples: [
       ['The README demo: audit the BadNets fixture', '$0 run pipelines/demo.yaml'],

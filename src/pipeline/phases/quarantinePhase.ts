@@ -1,4 +1,4 @@
-import { basename, join, relative } from 'node:path';
+import { join } from 'node:path';
 import type { RecordBatch } from 'apache-arrow';
 import { ROW_CALLS } from '../../abl/detectPoison.js';
 import { rollupSources } from '../../abl/sourceRollup.js';
@@ -7,6 +7,7 @@ import { writeScores } from '../../abl/writeScores.js';
 import { createSourceCounter, SOURCES_FILE, writeSources } from '../../abl/writeSources.js';
 import type { ExampleBatch } from '../../data/exampleBatch.js';
 import { imageSize } from '../../data/imageShape.js';
+import type { DataFile } from '../../io/dataFile.js';
 import { binScores, createFigureCollector, triggerLabel } from '../../report/figures/figureCollector.js';
 import { DEFAULT_SCORE_BINS } from '../../report/figures/figureLimits.js';
 import { failpoint } from '../../util/failpoint.js';
@@ -53,12 +54,8 @@ export const quarantinePhase: AuditPhase<
     });
     const isQuarantined = (row: number) => calls[row] === ROW_CALLS.quarantine;
     const sourceColumn = dataset.columns.source;
-    const sources = createSourceCounter(
-      sourceColumn,
-      calls,
-      (file) => relative(ctx.config.train, file) || basename(file),
-    );
-    const collect = (examples: ExampleBatch, rows: readonly number[], batch: RecordBatch, file: string) => {
+    const sources = createSourceCounter(sourceColumn, calls);
+    const collect = (examples: ExampleBatch, rows: readonly number[], batch: RecordBatch, file: DataFile) => {
       sources.add(batch, file, rows);
       const truth = batch.getChild(GROUND_TRUTH_COLUMN);
       const hasTruth = truth !== null && String(truth.type) === 'Bool';
@@ -93,7 +90,9 @@ export const quarantinePhase: AuditPhase<
       { ...ctx.config.columns, onProgress: (rows) => bar.update(rows), onRows: collect },
     );
     bar.stop();
-    const rollup = rollupSources(sources.counts());
+    const rolled = rollupSources(sources.counts());
+    // A source is named only where the audit found poison: a quarantine is nothing to trace otherwise.
+    const rollup = ranking.detection.verdict === 'poison-found' ? rolled : { ...rolled, standout: null };
     await writeSources(join(staging, SOURCES_FILE), rollup);
     failpoint('quarantine-written');
     ctx.emit({

@@ -65,7 +65,9 @@ function fingerprintOf(
   inputs: Record<string, readonly HashedFile[] | null>,
   backend: string,
 ): string {
-  const { out: _out, gates: _gates, force: _force, ...decisive } = config;
+  const { out: _out, gates: _gates, force: _force, columns, ...rest } = config;
+  // The source column only rolls up the quarantine: it changes no weight, so a resume may change it.
+  const decisive = { ...rest, columns: { ...columns, sourceCol: undefined } };
   const files = Object.fromEntries(
     Object.entries(inputs).map(([k, v]) => [k, v?.map((f) => f.sha256) ?? null]),
   );

@@ -147,7 +147,12 @@ function measurer(input: UnlearnPhaseInput, config: AuditConfig): () => Promise<
       await evaluateOnTestSets(
         training.trainer.model,
         { test: config.test, backdoorTest: config.backdoorTest, target },
-        { overrides: config.columns, numClasses: dataset.numClasses, parallel: training.trainer.parallel },
+        {
+          // The source column is the training data's lineage: test sets need not have it.
+          overrides: { ...config.columns, sourceCol: undefined },
+          numClasses: dataset.numClasses,
+          parallel: training.trainer.parallel,
+        },
       ),
       suspect ?? config.attackTarget,
       config.attackTarget !== null,

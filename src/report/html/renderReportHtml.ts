@@ -351,14 +351,15 @@ function unlearningSection(report: AuditReport, charts: ReportCharts): string {
     )
     .join('');
   const known = ul.epochs.some((e) => e.cleanAccuracy !== null);
+  const fresh = ul.removal !== 'unlearn';
   const table =
     ul.epochs.length === 0
       ? '<p>No unlearning epochs ran.</p>'
       : `<div class="scroll"><table><thead><tr><th>epoch</th><th>phase</th><th>lr</th><th>objective</th><th>held-out acc.</th><th>target-class acc.</th><th>probe → target</th><th>isolated loss</th><th>clean acc.</th><th>attack success</th><th>guard</th></tr></thead><tbody>${rows}</tbody></table></div>`;
   return `<section id="unlearning" aria-labelledby="unlearning-h">
 <h2 id="unlearning-h">Retraining and unlearning</h2>
-<p>Mode <code>${esc(ul.mode)}</code>; the quarantined rows were ${ul.ascended ? 'unlearned (gradient ascent) while the model trained on the rest' : 'left out of training, not unlearned'}. The guard watched ${num(g.rows)} held-out rows (accuracy ${pct(g.initialAccuracy)} → ${pct(g.finalAccuracy)}, allowed drop ${pct(g.maxDrop)})${g.probeRows > 0 ? ` and a backdoor probe of ${num(g.probeRows)} rows (${orDash(g.initialProbeRate, (v) => pct(v))} predicted as the target before, lowest ${orDash(g.lowestProbeRate, (v) => pct(v))})` : ''}${g.stopped ? '; it stopped unlearning and rolled back to the last good epoch' : ''}.</p>
-${figure('chart-unlearning', known ? 'Clean accuracy and attack success while unlearning' : 'Guard measures while unlearning', charts.unlearning, known ? 'On the given test sets after each epoch; epoch 0 is the model after isolation, which has learned the backdoor.' : 'No test sets were given, so these are the guard’s held-out accuracy and the share of suspect rows predicted as the target.')}
+<p>${fresh ? 'A fresh model was trained on the rows the audit trusts' : 'The isolation model trained on'} (removal <code>${esc(ul.removal)}</code>, mode <code>${esc(ul.mode)}</code>); the quarantined rows were ${ul.ascended ? 'unlearned (gradient ascent) while the model trained on the rest' : 'left out of training, not unlearned'}. The guard watched ${num(g.rows)} held-out rows (accuracy ${pct(g.initialAccuracy)} ${fresh ? 'at the random start' : 'before'} → ${pct(g.finalAccuracy)}, allowed drop ${pct(g.maxDrop)}${fresh ? ', judged from the end of the first epoch' : ''})${g.probeRows > 0 ? ` and a backdoor probe of ${num(g.probeRows)} rows (${orDash(g.initialProbeRate, (v) => pct(v))} predicted as the target ${fresh ? 'at the random start' : 'before'}, lowest ${orDash(g.lowestProbeRate, (v) => pct(v))})` : ''}${g.stopped ? '; it stopped training and rolled back to the last good epoch' : ''}.</p>
+${figure('chart-unlearning', known ? 'Clean accuracy and attack success while unlearning' : 'Guard measures while unlearning', charts.unlearning, known ? `On the given test sets after each epoch; epoch 0 is ${fresh ? 'the isolation model, which has learned the backdoor (the retrained model starts afresh after it)' : 'the model after isolation, which has learned the backdoor'}.` : `No test sets were given, so these are the guard’s held-out accuracy and the share of suspect rows predicted as the target${fresh ? '; epoch 0 is the fresh model’s random start' : ''}.`)}
 ${table}
 </section>`;
 }

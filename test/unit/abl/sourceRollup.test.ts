@@ -2,6 +2,7 @@ import { tableFromArrays } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
 import { rollupSources } from '../../../src/abl/sourceRollup.js';
 import { createSourceCounter, MISSING_SOURCE } from '../../../src/abl/writeSources.js';
+import type { DataFile } from '../../../src/io/dataFile.js';
 
 const counts = (source: string, rows: number, quarantined: number, review = 0) => ({
   source,
@@ -54,12 +55,18 @@ describe('rollupSources', () => {
 
 describe('createSourceCounter', () => {
   const calls = Uint8Array.from([2, 0, 1, 2, 0, 0]);
+  const file = (relPath: string, partition: Record<string, string> = {}): DataFile => ({
+    path: `/data/${relPath}`,
+    relPath,
+    format: 'parquet',
+    partition,
+  });
 
   it('counts by the source column, a missing value as its own source', () => {
-    const counter = createSourceCounter('vendor', calls, (f) => f);
+    const counter = createSourceCounter('vendor', calls);
     const batch = tableFromArrays({ vendor: ['x', 'y', 'x', null, 'y', 'x'] }).batches[0];
     if (!batch) throw new Error('no batch');
-    counter.add(batch, 'data/part-0.parquet', [0, 1, 2, 3, 4, 5]);
+    counter.add(batch, file('part-0.parquet'), [0, 1, 2, 3, 4, 5]);
     expect(counter.counts()).toEqual([
       { source: 'x', rows: 3, quarantined: 1, review: 1 },
       { source: 'y', rows: 2, quarantined: 0, review: 0 },
@@ -67,14 +74,15 @@ describe('createSourceCounter', () => {
     ]);
   });
 
-  it('counts by file without a source column, named as the caller says', () => {
-    const counter = createSourceCounter(null, calls, (f) => f.replace('/data/', ''));
-    const batch = tableFromArrays({ x: [1, 2, 3] }).batches[0];
+  it('without a source column: the hive partition source=…, else the file, never a `source` column in the data', () => {
+    const counter = createSourceCounter(null, calls);
+    // Imports write a `source` column (a dataset name, or each image's path): it is not a delivery.
+    const batch = tableFromArrays({ source: ['fashion-mnist', 'fashion-mnist', 'fashion-mnist'] }).batches[0];
     if (!batch) throw new Error('no batch');
-    counter.add(batch, '/data/a.parquet', [0, 1, 2]);
-    counter.add(batch, '/data/b.parquet', [3, 4, 5]);
+    counter.add(batch, file('source=vendor_a/part-0.parquet', { source: 'vendor_a' }), [0, 1, 2]);
+    counter.add(batch, file('b.parquet'), [3, 4, 5]);
     expect(counter.counts()).toEqual([
-      { source: 'a.parquet', rows: 3, quarantined: 1, review: 1 },
+      { source: 'vendor_a', rows: 3, quarantined: 1, review: 1 },
       { source: 'b.parquet', rows: 3, quarantined: 1, review: 0 },
     ]);
   });

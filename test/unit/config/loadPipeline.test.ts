@@ -232,6 +232,13 @@ isolation:
     expect(paper.unlearning).toMatchObject({ maxProbeRise: null, triggerFilter: false });
   });
 
+  it('reads isolation.ratio: null as the adaptive quarantine, even under the paper preset', async () => {
+    const path = await pipelineFile(`${MINIMAL}preset: paper\nisolation:\n  ratio: null\n`);
+    const { config } = await loadPipeline(path);
+    expect(config.isolation.ratio).toBeNull();
+    expect(config.isolation.epochs).toBe(20);
+  });
+
   it('rejects an unknown preset, naming the key', async () => {
     const err = await configError(`${MINIMAL}preset: fast\n`);
     expect(err.message).toContain('preset');

@@ -52,7 +52,8 @@ describe('per-source lineage', () => {
     expect(poisonedRows).toBeGreaterThan(30);
     expect(report.summary.verdict).toBe('poison-found');
     const sources = report.sources;
-    expect(sources?.column).toBe('source');
+    // No source column given: the hive partition source=… names each file's rows.
+    expect(sources?.column).toBeNull();
     expect(sources?.entries.map((e) => e.source)[0]).toBe('vendor_3');
     expect(sources?.entries).toHaveLength(5);
     expect(sources?.entries.reduce((s, e) => s + e.rows, 0)).toBe(1000);
@@ -88,6 +89,22 @@ describe('per-source lineage', () => {
         standout: e.source === 'vendor_3',
       })),
     );
+  });
+
+  it('takes --source-col from the training data only: a test set without the column is fine', async () => {
+    const test = join(tmp.path, 'test.parquet');
+    await writeTinyPoisonedSet(test, { rows: 100, classes: 5, side: 8, poisonRate: 0, target: 0, seed: 99 });
+    const out = join(tmp.path, 'with-test');
+    const { report } = await runAudit({
+      ...config,
+      out,
+      test,
+      columns: { ...config.columns, sourceCol: 'source' },
+      unlearning: { ...config.unlearning, epochs: 1 },
+    });
+    expect(report.sources?.column).toBe('source');
+    expect(report.sources?.entries[0]?.source).toBe('vendor_3');
+    expect(report.metrics.cleanedModel.cleanAccuracy?.rows).toBe(100);
   });
 
   it('refuses a --source-col the data lacks, naming it, before writing anything', async () => {
