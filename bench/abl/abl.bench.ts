@@ -170,11 +170,11 @@ const PRESET = presetDefaults(presetName);
 /** ABL_BENCH_CONFIG: what is merged over the preset (an empty object without it). */
 const configOverrides = await readConfigOverrides(process.env.ABL_BENCH_CONFIG);
 /** The epochs the audit's final model trains, with the preset and ABL_BENCH_CONFIG applied. */
-const finalEpochs = (() => {
-  const u = configOverrides.unlearning;
-  const epochs = isPlainObject(u) && typeof u.epochs === 'number' ? u.epochs : PRESET.unlearning.epochs;
-  return epochs;
-})();
+const overriddenUnlearning = configOverrides.unlearning;
+const finalEpochs =
+  isPlainObject(overriddenUnlearning) && typeof overriddenUnlearning.epochs === 'number'
+    ? overriddenUnlearning.epochs
+    : PRESET.unlearning.epochs;
 
 /**
  * The no-defense model's training: `abl-audit train`'s defaults (TrainCommand, trainBaseline.ts), for

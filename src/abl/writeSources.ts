@@ -68,39 +68,22 @@ export function createSourceCounter(column: string | null, calls: Uint8Array): S
  */
 export async function writeSources(target: string, rollup: SourceRollup): Promise<void> {
   const e = rollup.entries;
-  const f64 = (pick: (x: (typeof e)[number]) => number) => float64Data(Float64Array.from(e, pick));
-  const i32 = (pick: (x: (typeof e)[number]) => number) => int32Data(Int32Array.from(e, pick));
+  const counts = (['rows', 'quarantined', 'review'] as const).map((key) =>
+    column(key, int32Data(Int32Array.from(e, (x) => x[key]))),
+  );
+  const shares = (
+    [
+      ['data_share', 'dataShare'],
+      ['quarantine_share', 'quarantineShare'],
+      ['quarantine_rate', 'quarantineRate'],
+      ['lift', 'lift'],
+    ] as const
+  ).map(([name, key]) => column(name, float64Data(Float64Array.from(e, (x) => x[key]))));
   await writeParquet(target, [
     recordBatchOf([
       column('source', utf8Data(e.map((x) => x.source))),
-      column(
-        'rows',
-        i32((x) => x.rows),
-      ),
-      column(
-        'quarantined',
-        i32((x) => x.quarantined),
-      ),
-      column(
-        'review',
-        i32((x) => x.review),
-      ),
-      column(
-        'data_share',
-        f64((x) => x.dataShare),
-      ),
-      column(
-        'quarantine_share',
-        f64((x) => x.quarantineShare),
-      ),
-      column(
-        'quarantine_rate',
-        f64((x) => x.quarantineRate),
-      ),
-      column(
-        'lift',
-        f64((x) => x.lift),
-      ),
+      ...counts,
+      ...shares,
       column('standout', boolData(e.map((x) => x.source === rollup.standout))),
     ]),
   ]);

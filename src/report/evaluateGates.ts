@@ -100,11 +100,10 @@ export function evaluateGates(gates: GateThresholds, values: GateValues): Report
   const rates = values.sourceQuarantineRates;
   if (gates.failIfSourceQuarantineAbove !== null && rates) {
     const threshold = gates.failIfSourceQuarantineAbove;
-    const worst = rates.reduce<{ source: string; rate: number } | null>(
-      (w, r) => (w === null || r.rate > w.rate ? r : w),
-      null,
-    );
-    const over = rates.filter((r) => r.rate > threshold).sort((a, b) => b.rate - a.rate);
+    // Worst first (a stable sort: of equal rates, the first given).
+    const sorted = [...rates].sort((a, b) => b.rate - a.rate);
+    const worst = sorted[0];
+    const over = sorted.filter((r) => r.rate > threshold);
     out.push({
       name: 'fail_if_source_quarantine_above',
       threshold,
