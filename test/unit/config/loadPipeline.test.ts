@@ -239,6 +239,22 @@ isolation:
     expect(config.isolation.epochs).toBe(20);
   });
 
+  it.each([
+    ['unlearning:\n  removal: drop\n', '.unlearning.removal'],
+    ['unlearning:\n  retrain_learning_rate: -1\n', '.unlearning.retrain_learning_rate'],
+    ['gates:\n  fail_if_source_quarantine_above: 1.5\n', '.gates.fail_if_source_quarantine_above'],
+  ])('rejects a bad new key (%s), naming it', async (yaml, key) => {
+    const err = await configError(`${MINIMAL}${yaml}`);
+    expect(err.message).toContain(key);
+  });
+
+  it('rejects a source column given as a number, naming the key', async () => {
+    const err = await configError(
+      'version: 1\ninputs:\n  train: data/train.parquet\n  columns:\n    source: 3\noutput: out\n',
+    );
+    expect(err.message).toContain('.inputs.columns.source');
+  });
+
   it('rejects an unknown preset, naming the key', async () => {
     const err = await configError(`${MINIMAL}preset: fast\n`);
     expect(err.message).toContain('preset');
